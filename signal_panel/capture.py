@@ -1,0 +1,409 @@
+"""The hot path: instrument ``django.dispatch.Signal`` once per process.
+
+``install()`` replaces ``Signal.send``, ``send_robust``, ``asend``,
+``asend_robust`` and ``_live_receivers`` with thin wrappers. While no
+recording is active in the current context, each wrapper costs one
+context-variable read and a call to Django's own method.
+
+While a recording is active, the wrapper creates a :class:`Dispatch`, makes it
+the current one and calls Django's own method. Django resolves the live
+receivers through ``_live_receivers``; our wrapper of it hands Django probes
+that time each receiver, and the send wrapper swaps the user's own receiver
+objects back into the returned list. Exceptions raised by receivers pass
+through untouched. Every step of bookkeeping is guarded: if the recorder
+fails, the send still happens exactly as Django would do it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from django.core.signals import request_finished, request_started
+from django.dispatch import Signal
+from django.dispatch.dispatcher import NO_RECEIVERS
+
+if TYPE_CHECKING:
+    from signal_panel.recording import Recording
+
+_recordings: ContextVar[tuple[Recording, ...] | None] = ContextVar(
+    "signal_panel_recordings", default=None
+)
+# The innermost Dispatch (while Django resolves its receivers) or ReceiverCall
+# (while a receiver runs) of the current context: the parent of nested sends.
+_current: ContextVar[Dispatch | ReceiverCall | None] = ContextVar(
+    "signal_panel_current", default=None
+)
+
+_dispatch_ids = itertools.count(1)
+_original: dict[str, Callable[..., Any]] = {}
+_install_lock = threading.Lock()
+
+# Set by signal_panel.lifecycle: called around request_started/request_finished.
+request_hooks: list[Any] = []
+# ids of signals and senders never recorded (the toolbar's own machinery).
+ignored_signal_ids: frozenset[int] = frozenset()
+ignored_sender_ids: frozenset[int] = frozenset()
+
+
+class ReceiverCall:
+    """One receiver run inside one dispatch."""
+
+    __slots__ = (
+        "dispatch",
+        "duration",
+        "error",
+        "is_async",
+        "receiver",
+        "result",
+        "start",
+    )
+
+    def __init__(self, dispatch: Dispatch, receiver: Any, is_async: bool) -> None:
+        self.dispatch = dispatch
+        self.receiver = receiver
+        self.is_async = is_async
+        self.start = 0.0
+        self.duration: float | None = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class Dispatch:
+    """One call of ``send``/``send_robust``/``asend``/``asend_robust``."""
+
+    __slots__ = (
+        "armed",
+        "calls",
+        "duration",
+        "error",
+        "id",
+        "method",
+        "named",
+        "parent",
+        "receivers",
+        "record",
+        "sender",
+        "signal",
+        "start",
+    )
+
+    def __init__(
+        self, signal: Signal, method: str, sender: Any, named: dict[str, Any]
+    ) -> None:
+        self.id = next(_dispatch_ids)
+        self.signal = signal
+        self.method = method
+        self.sender = sender
+        self.named = named
+        self.parent = _current.get()
+        self.receivers: list[Any] = []
+        self.calls: list[ReceiverCall] = []
+        self.duration: float | None = None
+        self.error: BaseException | None = None
+        self.armed = True
+        self.record: Any = None
+        self.start = perf_counter()
+
+
+class _SyncProbe:
+    """Stands in for a sync receiver while Django calls it; times the call."""
+
+    __slots__ = ("dispatch", "receiver")
+
+    def __init__(self, receiver: Any, dispatch: Dispatch) -> None:
+        self.receiver = receiver
+        self.dispatch = dispatch
+
+    def __getattr__(self, name: str) -> Any:
+        # Django reads receiver.__qualname__ when logging send_robust errors.
+        return getattr(self.receiver, name)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        call = ReceiverCall(self.dispatch, self.receiver, False)
+        self.dispatch.calls.append(call)
+        token = _current.set(call)
+        call.start = start = perf_counter()
+        try:
+            call.result = self.receiver(**kwargs)
+            return call.result
+        except BaseException as exc:
+            call.error = exc
+            raise
+        finally:
+            call.duration = perf_counter() - start
+            _current.reset(token)
+
+
+class _AsyncProbe(_SyncProbe):
+    """Stands in for an async receiver; the coroutine it returns times the call."""
+
+    __slots__ = ()
+
+    async def __call__(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        call = ReceiverCall(self.dispatch, self.receiver, True)
+        self.dispatch.calls.append(call)
+        token = _current.set(call)
+        call.start = start = perf_counter()
+        try:
+            call.result = await self.receiver(**kwargs)
+            return call.result
+        except BaseException as exc:
+            call.error = exc
+            raise
+        finally:
+            call.duration = perf_counter() - start
+            _current.reset(token)
+
+
+_PROBES = (_SyncProbe, _AsyncProbe)
+
+
+def _begin(
+    signal: Signal, method: str, sender: Any, named: dict[str, Any]
+) -> tuple[tuple[Recording, ...], Dispatch | None]:
+    """Start recording one send; return the recordings and the Dispatch, if any."""
+    if signal is request_started and request_hooks:
+        for hook in request_hooks:
+            hook.started(sender, named)
+    recordings = _recordings.get()
+    if not recordings:
+        return (), None
+    if id(signal) in ignored_signal_ids or id(sender) in ignored_sender_ids:
+        return (), None
+    if not signal.receivers or (signal.use_caching and _cached_none(signal, sender)):
+        for recording in recordings:
+            recording.count_orphan(signal, sender)
+        return (), None
+    return recordings, Dispatch(signal, method, sender, named)
+
+
+def _cached_none(signal: Signal, sender: Any) -> bool:
+    try:
+        return signal.sender_receivers_cache.get(sender) is NO_RECEIVERS
+    except TypeError:
+        return False  # Django's own check raises it again, for the user to see.
+
+
+def _end(
+    recordings: tuple[Recording, ...],
+    dispatch: Dispatch,
+    responses: list[tuple[Any, Any]] | None,
+) -> None:
+    dispatch.duration = perf_counter() - dispatch.start
+    if dispatch.armed:
+        # Django took its no-receivers fast path or found none alive.
+        for recording in recordings:
+            recording.count_orphan(dispatch.signal, dispatch.sender)
+        return
+    for recording in recordings:
+        recording.finish(dispatch)
+    dispatch.named = None  # type: ignore[assignment]
+    if responses:
+        for index, (receiver, response) in enumerate(responses):
+            if receiver.__class__ in _PROBES:
+                responses[index] = (receiver.receiver, response)
+
+
+def _fail(recordings: tuple[Recording, ...], exc: BaseException) -> None:
+    for recording in recordings:
+        recording.fail(exc)
+
+
+def _finished(signal: Signal) -> None:
+    if signal is request_finished and request_hooks:
+        for hook in request_hooks:
+            hook.finished()
+
+
+def _record_sync(
+    original: Callable[..., Any],
+    method: str,
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+) -> Any:
+    try:
+        recordings, dispatch = _begin(signal, method, sender, named)
+    except Exception as exc:
+        _fail(_recordings.get() or (), exc)
+        recordings, dispatch = (), None
+    if dispatch is None:
+        try:
+            return original(signal, sender, **named)
+        finally:
+            _finished(signal)
+    token = _current.set(dispatch)
+    try:
+        responses = original(signal, sender, **named)
+    except BaseException as exc:
+        dispatch.error = exc
+        _current.reset(token)
+        _safely_end(recordings, dispatch, None)
+        _finished(signal)
+        raise
+    _current.reset(token)
+    _safely_end(recordings, dispatch, responses)
+    _finished(signal)
+    return responses
+
+
+async def _record_async(
+    original: Callable[..., Any],
+    method: str,
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+) -> Any:
+    try:
+        recordings, dispatch = _begin(signal, method, sender, named)
+    except Exception as exc:
+        _fail(_recordings.get() or (), exc)
+        recordings, dispatch = (), None
+    if dispatch is None:
+        try:
+            return await original(signal, sender, **named)
+        finally:
+            _finished(signal)
+    token = _current.set(dispatch)
+    try:
+        responses = await original(signal, sender, **named)
+    except BaseException as exc:
+        dispatch.error = exc
+        _current.reset(token)
+        _safely_end(recordings, dispatch, None)
+        _finished(signal)
+        raise
+    _current.reset(token)
+    _safely_end(recordings, dispatch, responses)
+    _finished(signal)
+    return responses
+
+
+def _safely_end(
+    recordings: tuple[Recording, ...],
+    dispatch: Dispatch,
+    responses: list[tuple[Any, Any]] | None,
+) -> None:
+    try:
+        _end(recordings, dispatch, responses)
+    except Exception as exc:
+        _fail(recordings, exc)
+        if responses:
+            # The user's receivers must come back whatever happened above.
+            for index, (receiver, response) in enumerate(responses):
+                if receiver.__class__ in _PROBES:
+                    responses[index] = (receiver.receiver, response)
+
+
+def send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+    if _recordings.get() is None and self is not request_started:
+        return _original["send"](self, sender, **named)
+    return _record_sync(_original["send"], "send", self, sender, named)
+
+
+def send_robust(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+    if _recordings.get() is None and self is not request_started:
+        return _original["send_robust"](self, sender, **named)
+    return _record_sync(_original["send_robust"], "send_robust", self, sender, named)
+
+
+async def asend(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+    if _recordings.get() is None and self is not request_started:
+        return await _original["asend"](self, sender, **named)
+    return await _record_async(_original["asend"], "asend", self, sender, named)
+
+
+async def asend_robust(
+    self: Signal, sender: Any, **named: Any
+) -> list[tuple[Any, Any]]:
+    if _recordings.get() is None and self is not request_started:
+        return await _original["asend_robust"](self, sender, **named)
+    return await _record_async(
+        _original["asend_robust"], "asend_robust", self, sender, named
+    )
+
+
+def _live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    sync_receivers, async_receivers = _original["_live_receivers"](self, sender)
+    dispatch = _current.get()
+    if (
+        dispatch is None
+        or dispatch.__class__ is not Dispatch
+        or not dispatch.armed
+        or dispatch.signal is not self
+    ):
+        return sync_receivers, async_receivers
+    dispatch.armed = False
+    if not sync_receivers and not async_receivers:
+        dispatch.armed = True  # Counted as an orphan when the send ends.
+        return sync_receivers, async_receivers
+    try:
+        dispatch.receivers = [*sync_receivers, *async_receivers]
+        recordings = _recordings.get() or ()
+        for recording in recordings:
+            recording.start(dispatch)
+        return (
+            [_SyncProbe(receiver, dispatch) for receiver in sync_receivers],
+            [_AsyncProbe(receiver, dispatch) for receiver in async_receivers],
+        )
+    except Exception as exc:
+        _fail(_recordings.get() or (), exc)
+        return sync_receivers, async_receivers
+
+
+_WRAPPERS = {
+    "send": send,
+    "send_robust": send_robust,
+    "asend": asend,
+    "asend_robust": asend_robust,
+    "_live_receivers": _live_receivers,
+}
+
+
+def install() -> None:
+    """Instrument ``Signal`` for this process. Idempotent and thread-safe."""
+    with _install_lock:
+        if _original:
+            return
+        for name, wrapper in _WRAPPERS.items():
+            original = Signal.__dict__[name]
+            wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+            wrapper.__doc__ = original.__doc__
+            _original[name] = original
+        for name, wrapper in _WRAPPERS.items():
+            setattr(Signal, name, wrapper)
+    refresh_ignored()
+
+
+def refresh_ignored() -> None:
+    """Resolve the ignored signals (settings) and senders (the toolbar's store)."""
+    global ignored_signal_ids, ignored_sender_ids
+    from signal_panel.conf import get_config
+    from signal_panel.describe import scan_signals
+
+    config = get_config()
+    ignored_signal_ids = frozenset(
+        key for key, (_, name) in scan_signals().items() if config.ignores(name)
+    )
+    ignored_sender_ids = frozenset(id(model) for model in _toolbar_models())
+
+
+def _toolbar_models() -> list[type]:
+    from django.apps import apps
+
+    if not apps.ready or not apps.is_installed("debug_toolbar"):
+        return []
+    return list(apps.get_app_config("debug_toolbar").get_models())
+
+
+def is_installed() -> bool:
+    return bool(_original)
+
+
+def active_recordings() -> tuple[Recording, ...]:
+    return _recordings.get() or ()

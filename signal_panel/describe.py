@@ -1,0 +1,349 @@
+"""Short, safe text for recorded values.
+
+Nothing here runs SQL, evaluates a QuerySet, follows a lazy relation or calls
+a model's ``__str__``/``__repr__``: user objects are described from their type
+and their ``__dict__``, never by calling their own ``repr()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import functools
+import inspect
+import re
+import sys
+import types
+import uuid
+from collections.abc import Iterable
+from pathlib import PurePath
+from typing import Any
+
+from django.db.models import Manager, Model
+from django.db.models.query import QuerySet
+from django.dispatch import Signal
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import LazyObject, Promise, empty
+
+MASK = "********"
+# The pattern SafeExceptionReporterFilter uses for hidden settings.
+DEFAULT_SECRET_PATTERN = "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|CREDENTIAL"
+
+_PLAIN_REPR = (
+    bool,
+    int,
+    float,
+    complex,
+    decimal.Decimal,
+    uuid.UUID,
+    datetime.date,
+    datetime.datetime,
+    datetime.time,
+    datetime.timedelta,
+    datetime.timezone,
+    PurePath,
+    range,
+    slice,
+)
+
+
+class Describer:
+    """Turns any value into a bounded, masked, side-effect-free string."""
+
+    def __init__(
+        self,
+        max_length: int = 200,
+        max_items: int = 10,
+        max_depth: int = 3,
+        secret_pattern: str = DEFAULT_SECRET_PATTERN,
+    ) -> None:
+        self.max_length = max_length
+        self.max_items = max_items
+        self.max_depth = max_depth
+        self.secret = re.compile(secret_pattern, re.IGNORECASE)
+
+    def is_secret(self, key: Any) -> bool:
+        return isinstance(key, str) and self.secret.search(key) is not None
+
+    def kwargs(self, named: dict[str, Any]) -> list[list[str]]:
+        """``[[name, repr], …]`` for a send's keyword arguments, secrets masked."""
+        return [
+            [name, MASK if self.is_secret(name) else self.value(value)]
+            for name, value in named.items()
+        ]
+
+    def value(self, value: Any) -> str:
+        try:
+            text = self._describe(value, self.max_depth, set())
+        except Exception as exc:  # A hostile __getattr__, __eq__, __len__...
+            name = qualified_name(type(value))
+            text = f"<{name} (unrepresentable: {type(exc).__name__})>"
+        return self._cut(text)
+
+    def _cut(self, text: str) -> str:
+        if len(text) > self.max_length:
+            return text[: self.max_length - 1] + "…"
+        return text
+
+    def _describe(self, value: Any, depth: int, seen: set[int]) -> str:
+        # type(), not isinstance(): isinstance reads __class__, which makes a
+        # LazyObject (request.user...) evaluate itself.
+        cls = type(value)
+        if value is None or value is Ellipsis:
+            return repr(value)
+        if issubclass(cls, LazyObject):
+            wrapped = value.__dict__.get("_wrapped", empty)
+            if wrapped is empty:
+                return f"<{cls.__name__} (not evaluated)>"
+            return self._describe(wrapped, depth, seen)
+        if issubclass(cls, str):
+            return repr(value[: self.max_length])
+        if issubclass(cls, (bytes, bytearray, memoryview)):
+            return repr(bytes(value[: self.max_length]))
+        if issubclass(cls, enum.Enum):
+            return f"{type(value).__name__}.{value.name}"
+        if issubclass(cls, _PLAIN_REPR) and cls.__repr__ in _SAFE_REPRS:
+            return repr(value)
+        if issubclass(cls, Model):
+            return describe_instance(value)
+        if issubclass(cls, type):
+            return describe_class(value)
+        if issubclass(cls, QuerySet):
+            return describe_queryset(value)
+        if issubclass(cls, Manager):
+            return f"<Manager {describe_class(value.model)}>"
+        if issubclass(cls, Promise):
+            return f"<lazy {qualified_name(type(value))}>"
+        if issubclass(cls, HttpRequest):
+            return f"<{type(value).__name__}: {value.method} {value.path!r}>"
+        if issubclass(cls, HttpResponseBase):
+            return f"<{cls.__name__} status_code={value.status_code}>"
+        if issubclass(cls, BaseException):
+            return describe_exception(value, self.max_length)
+        if issubclass(cls, Signal):
+            return f"<Signal {signal_name(value)}>"
+        if issubclass(cls, (types.FunctionType, types.MethodType, functools.partial)):
+            return callable_name(value)
+        if id(value) in seen or depth <= 0:
+            return f"<{qualified_name(cls)} …>"
+        seen = seen | {id(value)}
+        if issubclass(cls, dict):
+            items = [
+                f"{self._describe(k, 1, seen)}: "
+                + (MASK if self.is_secret(k) else self._describe(v, depth - 1, seen))
+                for k, v in _first(value.items(), self.max_items)
+            ]
+            return "{" + ", ".join(items) + _more(len(value), self.max_items) + "}"
+        if issubclass(cls, (list, tuple, set, frozenset)):
+            items = [
+                self._describe(v, depth - 1, seen)
+                for v in _first(value, self.max_items)
+            ]
+            body = ", ".join(items) + _more(len(value), self.max_items)
+            if issubclass(cls, list):
+                return f"[{body}]"
+            if issubclass(cls, tuple):
+                return f"({body}{',' if len(value) == 1 else ''})"
+            return f"{type(value).__name__}({{{body}}})"
+        if dataclasses.is_dataclass(value):
+            fields = [
+                f"{f.name}="
+                + (
+                    MASK
+                    if self.is_secret(f.name)
+                    else self._describe(value.__dict__.get(f.name), depth - 1, seen)
+                )
+                for f in _first(dataclasses.fields(value), self.max_items)
+            ]
+            return f"{type(value).__name__}({', '.join(fields)})"
+        return f"<{qualified_name(cls)} object>"
+
+
+_SAFE_REPRS = frozenset(vars(t).get("__repr__") or t.__repr__ for t in _PLAIN_REPR) | {
+    object.__repr__
+}
+
+
+def _first(items: Iterable[Any], count: int) -> list[Any]:
+    out = []
+    for item in items:
+        if len(out) == count:
+            break
+        out.append(item)
+    return out
+
+
+def _more(total: int, shown: int) -> str:
+    return f", … (+{total - shown})" if total > shown else ""
+
+
+def qualified_name(obj: Any) -> str:
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if not isinstance(name, str):
+        return type(obj).__qualname__
+    return f"{module}.{name}" if isinstance(module, str) else name
+
+
+def describe_class(cls: type) -> str:
+    meta = cls.__dict__.get("_meta")
+    if meta is not None and isinstance(cls, type) and issubclass(cls, Model):
+        return meta.label
+    return qualified_name(cls)
+
+
+def describe_instance(instance: Model) -> str:
+    """``app_label.Model(pk=…)`` from the instance's own ``__dict__`` only."""
+    meta = type(instance)._meta
+    pk = instance.__dict__.get(meta.pk.attname) if meta.pk is not None else None
+    return f"{meta.label}(pk={pk!r})" if _plain_pk(pk) else f"{meta.label}(pk=…)"
+
+
+def _plain_pk(pk: Any) -> bool:
+    return pk is None or isinstance(pk, (int, str, uuid.UUID))
+
+
+def describe_queryset(queryset: QuerySet) -> str:
+    label = queryset.model._meta.label if queryset.model is not None else "?"
+    cache = queryset._result_cache
+    state = "unevaluated" if cache is None else f"{len(cache)} cached"
+    return f"<{type(queryset).__name__} {label} ({state})>"
+
+
+def describe_exception(exc: BaseException, max_length: int = 200) -> str:
+    return f"{qualified_name(type(exc))}: {exception_message(exc, max_length)}"
+
+
+def exception_message(exc: BaseException, max_length: int = 200) -> str:
+    """The exception's message; ``str()`` of exceptions is their own contract."""
+    try:
+        args = exc.args
+        text = args[0] if len(args) == 1 and isinstance(args[0], str) else str(exc)
+    except Exception:
+        text = "<unprintable message>"
+    return text[:max_length]
+
+
+def callable_name(func: Any) -> str:
+    """A readable dotted name for a receiver or any callable."""
+    if isinstance(func, functools.partial):
+        return f"functools.partial({callable_name(func.func)})"
+    if isinstance(func, types.MethodType):
+        owner = func.__self__
+        owner_name = describe_class(owner if isinstance(owner, type) else type(owner))
+        return f"{owner_name}.{func.__func__.__name__}"
+    if isinstance(func, (types.FunctionType, types.BuiltinFunctionType, type)):
+        return qualified_name(func)
+    return f"{qualified_name(type(func))}()"
+
+
+def source_location(func: Any) -> tuple[str, int] | None:
+    """``(file, line)`` where a receiver is defined, if Python knows it."""
+    target = inspect.unwrap(getattr(func, "func", func))
+    target = getattr(target, "__func__", target)
+    code = getattr(target, "__code__", None)
+    if code is None:  # A callable object: where its __call__ is defined.
+        code = getattr(vars(type(target)).get("__call__"), "__code__", None)
+    if code is None:
+        return None
+    return code.co_filename, code.co_firstlineno
+
+
+# Signal names: found by scanning loaded modules (and their classes) for
+# Signal instances, cached per id and re-scanned when new modules appear.
+_signal_names: dict[int, str] = {}
+_scanned_modules = 0
+
+
+def modules_changed() -> bool:
+    return len(sys.modules) != _scanned_modules
+
+
+def signal_name(signal: Signal) -> str:
+    name = _signal_names.get(id(signal))
+    if name is None and len(sys.modules) != _scanned_modules:
+        scan_signals()
+        name = _signal_names.get(id(signal))
+    return name or f"<unnamed {qualified_name(type(signal))}>"
+
+
+def scan_signals() -> dict[int, tuple[Signal, str]]:
+    """Map id → (signal, dotted path) for every Signal reachable from a module."""
+    global _scanned_modules
+    found: dict[int, list[tuple[Signal, str, str]]] = {}
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for attr, value in list(namespace.items()):
+            # type(), not isinstance(): module-level lazy objects must stay lazy.
+            kind = type(value)
+            if issubclass(kind, Signal):
+                found.setdefault(id(value), []).append((value, module_name, attr))
+            elif (
+                issubclass(kind, type)
+                and value.__dict__.get("__module__") == module_name
+            ):
+                for class_attr, class_value in list(vars(value).items()):
+                    if issubclass(type(class_value), Signal):
+                        found.setdefault(id(class_value), []).append(
+                            (
+                                class_value,
+                                module_name,
+                                f"{value.__qualname__}.{class_attr}",
+                            )
+                        )
+    result = {}
+    for key, candidates in found.items():
+        signal, module_name, attr = min(candidates, key=_canonical_rank)
+        _signal_names[key] = f"{module_name}.{attr}"
+        result[key] = (signal, _signal_names[key])
+    _scanned_modules = len(sys.modules)
+    return result
+
+
+def _canonical_rank(candidate: tuple[Signal, str, str]) -> tuple[int, int, int, str]:
+    """Prefer the module that defines a signal over those that re-export it."""
+    _, module_name, attr = candidate
+    namespace = vars(sys.modules.get(module_name)) if module_name in sys.modules else {}
+    defines = "Signal" in namespace or "ModelSignal" in namespace
+    return (
+        0 if defines else 1,
+        0 if module_name.rsplit(".", 1)[-1] == "signals" else 1,
+        module_name.count("."),
+        module_name + "." + attr,
+    )
+
+
+_FAMILIES = (
+    ("django.core.signals.request_", "request"),
+    ("django.core.signals.got_request_exception", "request"),
+    ("django.db.models.signals.", "model"),
+    ("django.db.backends.signals.", "database"),
+    ("django.contrib.auth.signals.", "auth"),
+    ("django.", "framework"),
+)
+_THIRD_PARTY_DIRS = ("site-packages", "dist-packages")
+
+
+def signal_family(name: str) -> str:
+    """request, model, database, auth, framework, third-party or custom."""
+    for prefix, family in _FAMILIES:
+        if name.startswith(prefix):
+            return family
+    module = _longest_module(name)
+    filename = getattr(module, "__file__", None) or ""
+    if any(part in filename for part in _THIRD_PARTY_DIRS):
+        return "third-party"
+    return "custom"
+
+
+def _longest_module(dotted: str) -> Any:
+    parts = dotted.split(".")
+    for end in range(len(parts), 0, -1):
+        module = sys.modules.get(".".join(parts[:end]))
+        if module is not None:
+            return module
+    return None

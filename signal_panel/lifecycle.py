@@ -1,0 +1,98 @@
+"""Tie a recording to each request, from ``request_started`` to ``request_finished``.
+
+Django sends ``request_started`` before any middleware runs and
+``request_finished`` from ``HttpResponse.close()`` after the toolbar has
+rendered, so the toolbar's middleware sees neither. The hot path calls
+:func:`started` just before ``request_started`` is dispatched: it opens a
+:class:`RequestRecording` in the current context and leaves it in the WSGI
+``environ`` / ASGI ``scope``, the one dict the handler, the request and the
+toolbar share. :func:`finished` runs just after ``request_finished`` was
+dispatched: it closes the recording and runs the callbacks that the panel left
+on it (saving the final stats to the toolbar's store).
+
+A request that no panel adopts (no toolbar for it, or one of the toolbar's own
+``/__debug__/`` requests) is recorded and then dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from signal_panel import capture
+from signal_panel.recording import Recording
+
+logger = logging.getLogger("signal_panel")
+
+HANDLE_KEY = "signal_panel.recording"
+
+
+class RequestRecording(Recording):
+    """The recording of one request; the panel adopts it with ``on_finish``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finish_callbacks: list[Callable[[RequestRecording], None]] = []
+
+    def on_finish(self, callback: Callable[[RequestRecording], None]) -> None:
+        self.finish_callbacks.append(callback)
+
+
+def started(sender: Any, named: dict[str, Any]) -> None:
+    handle = named.get("environ", named.get("scope"))
+    if not isinstance(handle, dict):
+        return
+    outer = _without_requests(capture._recordings.get())
+    recording = RequestRecording()
+    handle[HANDLE_KEY] = recording
+    capture._recordings.set((*outer, recording))
+
+
+def finished() -> None:
+    current = capture._recordings.get() or ()
+    requests = [r for r in current if isinstance(r, RequestRecording)]
+    if not requests:
+        return
+    outer = _without_requests(current)
+    capture._recordings.set(outer or None)
+    for recording in requests:
+        recording.close()
+        for callback in recording.finish_callbacks:
+            try:
+                callback(recording)
+            except Exception:
+                logger.warning(
+                    "signal_panel could not save request_finished", exc_info=True
+                )
+
+
+def _without_requests(
+    recordings: tuple[Recording, ...] | None,
+) -> tuple[Recording, ...]:
+    # A recording left over on this thread (its request never finished, e.g. a
+    # keep-alive connection that was dropped) must not swallow the next one.
+    return tuple(r for r in recordings or () if not isinstance(r, RequestRecording))
+
+
+def recording_for(request: Any) -> RequestRecording | None:
+    """The recording ``request_started`` opened for this request, if any."""
+    handle = getattr(request, "scope", None)
+    if not isinstance(handle, dict):
+        handle = getattr(request, "META", None)
+    if not isinstance(handle, dict):
+        return None
+    recording = handle.get(HANDLE_KEY)
+    return recording if isinstance(recording, RequestRecording) else None
+
+
+class _Hook:
+    started = staticmethod(started)
+    finished = staticmethod(finished)
+
+
+def install() -> None:
+    """Record every request of this process. Idempotent."""
+    capture.install()
+    if not capture.request_hooks:
+        capture.request_hooks.append(_Hook)

@@ -1,0 +1,101 @@
+"""The django-debug-toolbar panel: shows a request's recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from debug_toolbar.panels import Panel
+from django.db import connections
+from django.templatetags.static import static
+from django.utils.translation import gettext_lazy as _
+
+from signal_panel import capture, lifecycle
+from signal_panel.recording import Recording
+from signal_panel.stats import nav_subtitle
+from signal_panel.view import render_content
+
+
+class SignalPanel(Panel):
+    """Every signal dispatched while the request was handled, on one timeline."""
+
+    title = _("Signal dispatches")
+    nav_title = _("Signals")
+    nav_icon = "debug_toolbar/img/signals.svg"
+    template = "signal_panel/panel.html"
+    is_async = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recording: Recording | None = None
+        self._fallback_token: Any = None
+
+    @classmethod
+    def ready(cls) -> None:
+        lifecycle.install()
+
+    @property
+    def nav_subtitle(self) -> str:
+        return nav_subtitle(self.get_stats())
+
+    @property
+    def content(self) -> str:
+        return render_content(self.get_stats(), panel_id=self.panel_id)
+
+    @property
+    def scripts(self) -> list[str]:
+        return [static("signal_panel/panel.js")]
+
+    def enable_instrumentation(self) -> None:
+        recording = lifecycle.recording_for(self.toolbar.request)
+        if recording is None:
+            # request_started was not seen (instrumentation installed late):
+            # record from here on instead.
+            recording = Recording()
+            self._fallback_token = capture._recordings.set(
+                (*capture.active_recordings(), recording)
+            )
+        self._recording = recording
+
+    def disable_instrumentation(self) -> None:
+        if self._fallback_token is not None:
+            capture._recordings.reset(self._fallback_token)
+            self._fallback_token = None
+            if self._recording is not None:
+                self._recording.close()
+
+    def generate_stats(self, request: Any, response: Any) -> None:
+        recording = self._recording
+        if recording is None:
+            return
+        self.record_stats(recording.to_stats())
+        if isinstance(recording, lifecycle.RequestRecording):
+            recording.on_finish(self._save_finished)
+
+    def generate_server_timing(self, request: Any, response: Any) -> None:
+        summary = self.get_stats().get("summary") or {}
+        self.record_server_timing(
+            "receivers",
+            f"Signal receivers ({summary.get('dispatches', 0)} dispatches)",
+            summary.get("receiver_time_ms", 0),
+        )
+
+    def _save_finished(self, recording: Recording) -> None:
+        """Store the recording again, now with ``request_finished``.
+
+        Django has run ``close_old_connections`` by now: close any database
+        connection that writing to a DatabaseStore opens.
+        """
+        store = self.toolbar.store
+        request_id = self.toolbar.request_id
+        closed = {
+            alias for alias in connections if connections[alias].connection is None
+        }
+        try:
+            if request_id and store.exists(request_id):
+                stats = recording.to_stats()
+                self.toolbar.stats[self.panel_id] = stats
+                store.save_panel(request_id, self.panel_id, stats)
+        finally:
+            for alias in closed:
+                if connections[alias].connection is not None:
+                    connections[alias].close()

@@ -1,0 +1,370 @@
+"""The recorded data: what a recording keeps of each dispatch, bounded in size.
+
+A :class:`Recording` receives :class:`~signal_panel.capture.Dispatch` objects
+from the hot path and keeps plain, JSON-ready data: text descriptions, floats
+and counts, never the user's objects themselves. Repeated dispatches (same
+signal, sender and receivers) form a :class:`Group`; only the first few of a
+group, and its slowest, are kept in detail, and no more than ``MAX_DETAILED``
+in all. Dispatches that found no receivers are only counted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import sysconfig
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from django.dispatch import Signal
+
+from signal_panel import capture
+from signal_panel import describe as describe_module
+from signal_panel.conf import Config, get_config
+from signal_panel.describe import (
+    DEFAULT_SECRET_PATTERN,
+    Describer,
+    callable_name,
+    describe_exception,
+    exception_message,
+    qualified_name,
+    signal_name,
+)
+
+if TYPE_CHECKING:
+    from signal_panel.capture import Dispatch, ReceiverCall
+
+MAX_FAILURES = 20
+TRACEBACK_FRAMES = 8
+
+
+class CallRecord:
+    """One receiver's run: its name, timing, and result or error."""
+
+    __slots__ = ("duration", "error", "is_async", "name", "result", "start")
+
+    def __init__(
+        self,
+        name: str,
+        is_async: bool,
+        start: float,
+        duration: float,
+        result: str | None,
+        error: dict[str, Any] | None,
+    ) -> None:
+        self.name = name
+        self.is_async = is_async
+        self.start = start
+        self.duration = duration
+        self.result = result
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"<CallRecord {self.name}>"
+
+
+class DispatchRecord:
+    """A dispatch kept in detail."""
+
+    __slots__ = (
+        "call_site",
+        "calls",
+        "duration",
+        "error",
+        "group",
+        "id",
+        "kwargs",
+        "method",
+        "not_called",
+        "parent_id",
+        "sender",
+        "signal",
+        "signal_name",
+        "start",
+    )
+
+    def __init__(
+        self, dispatch: Dispatch, group: Group, kwargs: list[list[str]]
+    ) -> None:
+        self.id = dispatch.id
+        parent = dispatch.parent
+        if parent is not None and parent.__class__ is not capture.Dispatch:
+            parent = parent.dispatch  # type: ignore[union-attr]
+        self.parent_id: int | None = parent.id if parent is not None else None
+        self.signal = dispatch.signal
+        self.signal_name = group.signal_name
+        self.method = dispatch.method
+        self.sender = group.sender
+        self.kwargs = kwargs
+        self.call_site: list[Any] | None = None
+        self.start = dispatch.start
+        self.duration = 0.0
+        self.calls: list[CallRecord] = []
+        self.not_called: list[str] = []
+        self.error: dict[str, Any] | None = None
+        self.group = group
+
+    @property
+    def receivers(self) -> list[str]:
+        return [call.name for call in self.calls]
+
+    def kwarg(self, name: str) -> str | None:
+        for key, value in self.kwargs:
+            if key == name:
+                return value
+        return None
+
+    def __repr__(self) -> str:
+        return f"<DispatchRecord #{self.id} {self.signal_name} {self.method}>"
+
+
+class Group:
+    """Every dispatch of one (signal, sender, receivers) combination."""
+
+    __slots__ = (
+        "count",
+        "detailed",
+        "errors",
+        "index",
+        "max",
+        "receiver_totals",
+        "receivers",
+        "sender",
+        "signal",
+        "signal_name",
+        "slowest",
+        "total",
+    )
+
+    def __init__(self, index: int, signal: Signal, sender: str, receivers: list[str]):
+        self.index = index
+        self.signal = signal
+        self.signal_name = signal_name(signal)
+        self.sender = sender
+        self.receivers = receivers
+        self.count = 0
+        self.detailed = 0
+        self.total = 0.0
+        self.max = 0.0
+        self.errors = 0
+        self.receiver_totals = [0.0] * len(receivers)
+        self.slowest: DispatchRecord | None = None
+
+
+class Orphan:
+    """Sends of one (signal, sender) that found no receivers: only counted."""
+
+    __slots__ = ("count", "sender", "signal")
+
+    def __init__(self, signal: Signal, sender: str) -> None:
+        self.signal = signal
+        self.sender = sender
+        self.count = 1
+
+
+class Recording:
+    """Every signal dispatch made in one context: a request, or a ``with`` block.
+
+    Fed by the hot path from any thread or task of that context, so each
+    method only appends to lists or updates counters.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or get_config()
+        if describe_module.modules_changed():
+            capture.refresh_ignored()
+        self.describer = Describer(
+            max_length=self.config.repr_length,
+            secret_pattern="|".join((DEFAULT_SECRET_PATTERN, *self.config.hide_keys)),
+        )
+        self.origin = perf_counter()
+        self.end: float | None = None
+        self.dispatches: list[DispatchRecord] = []
+        self.groups: dict[tuple[int, ...], Group] = {}
+        self.orphans: dict[tuple[int, int], Orphan] = {}
+        self.failures: list[str] = []
+        self._open: dict[int, tuple[Group, DispatchRecord | None]] = {}
+
+    # Fed by capture (hot path).
+
+    def count_orphan(self, signal: Signal, sender: Any) -> None:
+        key = (id(signal), id(sender))
+        orphan = self.orphans.get(key)
+        if orphan is None:
+            self.orphans[key] = Orphan(signal, self.describe_sender(sender))
+        else:
+            orphan.count += 1
+
+    def start(self, dispatch: Dispatch) -> None:
+        """Django has resolved the receivers; none has run yet."""
+        key = (id(dispatch.signal), id(dispatch.sender), *map(id, dispatch.receivers))
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = Group(
+                len(self.groups),
+                dispatch.signal,
+                self.describe_sender(dispatch.sender),
+                [callable_name(r) for r in dispatch.receivers],
+            )
+        record = None
+        if (
+            group.detailed < self.config.detailed_per_group
+            and len(self.dispatches) < self.config.max_detailed
+        ):
+            group.detailed += 1
+            record = DispatchRecord(
+                dispatch, group, self.describer.kwargs(dispatch.named)
+            )
+            if self.config.capture_call_site:
+                record.call_site = call_site()
+            self.dispatches.append(record)
+        self._open[id(dispatch)] = (group, record)
+
+    def finish(self, dispatch: Dispatch) -> None:
+        """The send returned or raised; fold it into its group and record."""
+        group, record = self._open.pop(id(dispatch))
+        duration = dispatch.duration or 0.0
+        group.count += 1
+        group.total += duration
+        calls = dispatch.calls
+        errors = sum(1 for call in calls if call.error is not None)
+        if errors or dispatch.error is not None:
+            group.errors += 1
+        totals = group.receiver_totals
+        for call in calls:
+            for index, receiver in enumerate(dispatch.receivers):
+                if receiver is call.receiver:
+                    totals[index] += call.duration or 0.0
+                    break
+        if record is None and duration > group.max and group.detailed:
+            # Slower than every dispatch of its group so far: keep it too.
+            record = DispatchRecord(
+                dispatch, group, self.describer.kwargs(dispatch.named)
+            )
+            group.slowest = record
+        group.max = max(group.max, duration)
+        if record is not None:
+            self._complete(record, dispatch)
+
+    def fail(self, exc: BaseException) -> None:
+        """The recorder itself failed; the user's send went on regardless."""
+        if len(self.failures) < MAX_FAILURES:
+            self.failures.append(describe_exception(exc))
+
+    # Describing.
+
+    def describe_sender(self, sender: Any) -> str:
+        return self.describer.value(sender)
+
+    def _complete(self, record: DispatchRecord, dispatch: Dispatch) -> None:
+        record.duration = dispatch.duration or 0.0
+        record.calls = [self._call_record(call) for call in dispatch.calls]
+        called = {id(call.receiver) for call in dispatch.calls}
+        record.not_called = [
+            callable_name(r) for r in dispatch.receivers if id(r) not in called
+        ]
+        if dispatch.error is not None:
+            record.error = error_record(dispatch.error)
+
+    def _call_record(self, call: ReceiverCall) -> CallRecord:
+        error = error_record(call.error) if call.error is not None else None
+        return CallRecord(
+            callable_name(call.receiver),
+            call.is_async,
+            call.start,
+            call.duration or 0.0,
+            None if error else self.describer.value(call.result),
+            error,
+        )
+
+    # Reading.
+
+    def close(self) -> None:
+        if self.end is None:
+            self.end = perf_counter()
+
+    @property
+    def complete(self) -> bool:
+        return not self.failures
+
+    def signal_names(self) -> list[str]:
+        """Names of the detailed dispatches, in the order they were sent."""
+        return [record.signal_name for record in self.dispatches]
+
+    def filter(self, signal: Signal | str) -> list[DispatchRecord]:
+        """Detailed dispatches of one signal (object or dotted path)."""
+        if isinstance(signal, Signal):
+            return [r for r in self.dispatches if r.signal is signal]
+        return [r for r in self.dispatches if r.signal_name == signal]
+
+    def to_stats(self) -> dict[str, Any]:
+        from signal_panel.stats import to_stats
+
+        return to_stats(self)
+
+
+def error_record(exc: BaseException) -> dict[str, Any]:
+    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in frames if not _is_own_file(f.filename)][-TRACEBACK_FRAMES:]
+    return {
+        "type": qualified_name(type(exc)),
+        "message": exception_message(exc),
+        "traceback": [[f.filename, f.lineno, f.name, f.line or ""] for f in frames],
+    }
+
+
+def _package_dir(module_name: str) -> str:
+    module = importlib.import_module(module_name)
+    return os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep
+
+
+_OWN_DIR = _package_dir("signal_panel")
+_SKIPPED_DIRS = (
+    _OWN_DIR,
+    _package_dir("django"),
+    _package_dir("asgiref"),
+    sysconfig.get_paths()["stdlib"] + os.sep,
+    "<frozen ",
+)
+
+
+def _is_own_file(filename: str) -> bool:
+    return filename.startswith(_OWN_DIR)
+
+
+def call_site() -> list[Any] | None:
+    """``[file, line, function]`` of the nearest frame outside Django, this
+    package, asgiref and the standard library: the code that sent the signal."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_SKIPPED_DIRS):
+            return [filename, frame.f_lineno, frame.f_code.co_name]
+        frame = frame.f_back
+    return None
+
+
+@contextmanager
+def record_signals(config: Config | None = None) -> Iterator[Recording]:
+    """Record every signal dispatch made in the current context.
+
+    The current context is this thread or asyncio task, and the
+    ``sync_to_async``/``async_to_sync`` hops made from it. Works without the
+    toolbar and without ``signal_panel`` in ``INSTALLED_APPS``::
+
+        with record_signals() as recording:
+            Article.objects.create(title="Hello")
+        assert "django.db.models.signals.post_save" in recording.signal_names()
+    """
+    capture.install()
+    recording = Recording(config)
+    token = capture._recordings.set((*capture.active_recordings(), recording))
+    try:
+        yield recording
+    finally:
+        capture._recordings.reset(token)
+        recording.close()

@@ -1,0 +1,147 @@
+"""The JSON form of a recording: what the toolbar stores and the panel renders.
+
+Only JSON-native values (dicts with string keys, lists, str, numbers, bools,
+None), so the live panel, the store and the History panel all see the same
+document. Times are milliseconds from the recording's origin: for a request,
+the moment ``request_started`` was sent. ``docs/stats-format.md`` documents it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from signal_panel.describe import signal_family, signal_name
+
+if TYPE_CHECKING:
+    from signal_panel.recording import CallRecord, DispatchRecord, Recording
+
+VERSION = 1
+
+
+def to_stats(recording: Recording) -> dict[str, Any]:
+    origin = recording.origin
+
+    def ms(seconds: float) -> float:
+        return round(seconds * 1000, 3)
+
+    records = list(recording.dispatches)
+    kept = {record.id for record in records}
+    for group in recording.groups.values():
+        slowest = group.slowest
+        if slowest is not None and slowest.id not in kept:
+            records.append(slowest)
+            kept.add(slowest.id)
+    records.sort(key=lambda record: (record.start, record.id))
+
+    dispatches = [_dispatch(record, kept, origin, ms) for record in records]
+    groups = [
+        {
+            "id": group.index,
+            "signal": group.signal_name,
+            "sender": group.sender,
+            "receivers": [
+                {"name": name, "total_ms": ms(total)}
+                for name, total in zip(
+                    group.receivers, group.receiver_totals, strict=True
+                )
+            ],
+            "count": group.count,
+            "detailed": group.detailed + (1 if group.slowest is not None else 0),
+            "total_ms": ms(group.total),
+            "mean_ms": ms(group.total / group.count) if group.count else 0.0,
+            "max_ms": ms(group.max),
+            "errors": group.errors,
+        }
+        for group in recording.groups.values()
+        if group.count
+    ]
+    orphans = sorted(
+        (
+            {"signal": signal_name(o.signal), "sender": o.sender, "count": o.count}
+            for o in recording.orphans.values()
+        ),
+        key=lambda orphan: (-orphan["count"], orphan["signal"], orphan["sender"]),
+    )
+    total_dispatches = sum(group["count"] for group in groups)
+    end = recording.end
+    span_end = ms(end - origin) if end is not None else None
+    return {
+        "version": VERSION,
+        "summary": {
+            "dispatches": total_dispatches,
+            "detailed": len(dispatches),
+            "dropped": total_dispatches - len(dispatches),
+            "receivers": sum(
+                group["count"] * len(group["receivers"]) for group in groups
+            ),
+            "receiver_time_ms": round(
+                sum(r["total_ms"] for group in groups for r in group["receivers"]), 3
+            ),
+            "errors": sum(group["errors"] for group in groups),
+            "orphans": sum(orphan["count"] for orphan in orphans),
+            "span_ms": span_end,
+            "request_finished": any(
+                d["signal"] == "django.core.signals.request_finished"
+                for d in dispatches
+            ),
+        },
+        "dispatches": dispatches,
+        "groups": groups,
+        "orphans": orphans,
+        "failures": list(recording.failures),
+        "settings": {
+            "max_detailed": recording.config.max_detailed,
+            "detailed_per_group": recording.config.detailed_per_group,
+            "editor_url": recording.config.editor_url,
+        },
+    }
+
+
+def _dispatch(
+    record: DispatchRecord, kept: set[int], origin: float, ms: Any
+) -> dict[str, Any]:
+    parent = record.parent_id
+    return {
+        "id": record.id,
+        "parent": parent,
+        "parent_kept": parent in kept if parent is not None else None,
+        "group": record.group.index,
+        "signal": record.signal_name,
+        "family": signal_family(record.signal_name),
+        "method": record.method,
+        "sender": record.sender,
+        "kwargs": record.kwargs,
+        "call_site": record.call_site,
+        "start_ms": ms(record.start - origin),
+        "duration_ms": ms(record.duration),
+        "receivers": [_call(call, origin, ms) for call in record.calls],
+        "not_called": record.not_called,
+        "error": record.error,
+    }
+
+
+def _call(call: CallRecord, origin: float, ms: Any) -> dict[str, Any]:
+    return {
+        "name": call.name,
+        "is_async": call.is_async,
+        "start_ms": ms(call.start - origin),
+        "duration_ms": ms(call.duration),
+        "result": call.result,
+        "error": call.error,
+    }
+
+
+def nav_subtitle(stats: dict[str, Any]) -> str:
+    """e.g. "14 dispatches · 9 receivers · 3.2 ms"; tolerant of old documents."""
+    summary = stats.get("summary") or {}
+    dispatches = summary.get("dispatches", 0)
+    receivers = summary.get("receivers", 0)
+    parts = [
+        f"{dispatches} dispatch{'es' if dispatches != 1 else ''}",
+        f"{receivers} receiver{'s' if receivers != 1 else ''}",
+        f"{summary.get('receiver_time_ms', 0):.1f} ms",
+    ]
+    errors = summary.get("errors", 0)
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    return " · ".join(parts)

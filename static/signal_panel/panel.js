@@ -1,0 +1,1 @@
+// Behaviour for the signal panel; loaded by the toolbar as an ES module.

@@ -1,0 +1,4 @@
+from django.dispatch import Signal
+
+article_published = Signal()
+robust_signal = Signal()

@@ -1,0 +1,61 @@
+import asyncio
+import time
+
+from asgiref.sync import sync_to_async
+from django.http import HttpResponse
+
+from tests.testapp.models import Article
+from tests.testapp.signals import article_published, robust_signal
+
+PAGE = "<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+
+
+def page(title: str) -> HttpResponse:
+    return HttpResponse(PAGE.format(title=title))
+
+
+def home(request):
+    return page("home")
+
+
+def create_article(request):
+    title = request.GET.get("title", "Hello")
+    Article.objects.create(title=title)
+    return page(f"created {title}")
+
+
+def nested_saves(request):
+    for index in range(int(request.GET.get("count", "3"))):
+        Article.objects.create(title=f"article {index}")
+    return page("nested")
+
+
+def custom_signal(request):
+    marker = request.GET.get("marker", "none")
+    article_published.send(sender="views.custom_signal", title=marker)
+    return page(f"custom {marker}")
+
+
+def robust(request):
+    robust_signal.send_robust(sender="views.robust")
+    return page("robust")
+
+
+def raises(request):
+    robust_signal.send(sender="views.raises")
+    return page("unreachable")
+
+
+async def async_view(request):
+    marker = request.GET.get("marker", "none")
+    await article_published.asend(sender="views.async_view", title=marker)
+    await sync_to_async(Article.objects.create)(title=marker)
+    await asyncio.sleep(0)
+    return page(f"async {marker}")
+
+
+def slow(request):
+    marker = request.GET.get("marker", "none")
+    time.sleep(float(request.GET.get("seconds", "0.05")))
+    article_published.send(sender="views.slow", title=marker)
+    return page(f"slow {marker}")
