@@ -58,6 +58,7 @@ class ReceiverCall:
         "duration",
         "error",
         "is_async",
+        "queries",
         "receiver",
         "result",
         "start",
@@ -71,6 +72,8 @@ class ReceiverCall:
         self.duration: float | None = None
         self.result: Any = None
         self.error: BaseException | None = None
+        # {alias: [count, seconds]} of SQL run by this receiver itself.
+        self.queries: dict[str, list[Any]] | None = None
 
 
 class Dispatch:
@@ -79,6 +82,7 @@ class Dispatch:
     __slots__ = (
         "armed",
         "calls",
+        "connected",
         "duration",
         "error",
         "id",
@@ -86,7 +90,6 @@ class Dispatch:
         "named",
         "parent",
         "receivers",
-        "record",
         "sender",
         "signal",
         "start",
@@ -102,11 +105,13 @@ class Dispatch:
         self.named = named
         self.parent = _current.get()
         self.receivers: list[Any] = []
+        # Django's connection list as it was before this send, for the
+        # receivers that did not run and why.
+        self.connected: list[Any] = []
         self.calls: list[ReceiverCall] = []
         self.duration: float | None = None
         self.error: BaseException | None = None
         self.armed = True
-        self.record: Any = None
         self.start = perf_counter()
 
 
@@ -123,10 +128,20 @@ class _SyncProbe:
         # Django reads receiver.__qualname__ when logging send_robust errors.
         return getattr(self.receiver, name)
 
+    def _enter(self, is_async: bool) -> tuple[ReceiverCall, Any] | None:
+        try:
+            call = ReceiverCall(self.dispatch, self.receiver, is_async)
+            self.dispatch.calls.append(call)
+            return call, _current.set(call)
+        except Exception as exc:
+            _fail(_recordings.get() or (), exc)
+            return None
+
     def __call__(self, **kwargs: Any) -> Any:
-        call = ReceiverCall(self.dispatch, self.receiver, False)
-        self.dispatch.calls.append(call)
-        token = _current.set(call)
+        entered = self._enter(False)
+        if entered is None:
+            return self.receiver(**kwargs)
+        call, token = entered
         call.start = start = perf_counter()
         try:
             call.result = self.receiver(**kwargs)
@@ -145,9 +160,10 @@ class _AsyncProbe(_SyncProbe):
     __slots__ = ()
 
     async def __call__(self, **kwargs: Any) -> Any:  # type: ignore[override]
-        call = ReceiverCall(self.dispatch, self.receiver, True)
-        self.dispatch.calls.append(call)
-        token = _current.set(call)
+        entered = self._enter(True)
+        if entered is None:
+            return await self.receiver(**kwargs)
+        call, token = entered
         call.start = start = perf_counter()
         try:
             call.result = await self.receiver(**kwargs)
@@ -329,7 +345,6 @@ async def asend_robust(
 
 
 def _live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
-    sync_receivers, async_receivers = _original["_live_receivers"](self, sender)
     dispatch = _current.get()
     if (
         dispatch is None
@@ -337,23 +352,34 @@ def _live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
         or not dispatch.armed
         or dispatch.signal is not self
     ):
-        return sync_receivers, async_receivers
-    dispatch.armed = False
+        return _original["_live_receivers"](self, sender)
+    connected = self.receivers[:]
+    sync_receivers, async_receivers = _original["_live_receivers"](self, sender)
     if not sync_receivers and not async_receivers:
-        dispatch.armed = True  # Counted as an orphan when the send ends.
-        return sync_receivers, async_receivers
+        return sync_receivers, async_receivers  # An orphan, counted when it ends.
     try:
-        dispatch.receivers = [*sync_receivers, *async_receivers]
-        recordings = _recordings.get() or ()
-        for recording in recordings:
-            recording.start(dispatch)
-        return (
-            [_SyncProbe(receiver, dispatch) for receiver in sync_receivers],
-            [_AsyncProbe(receiver, dispatch) for receiver in async_receivers],
-        )
+        return _probe(dispatch, connected, sync_receivers, async_receivers)
     except Exception as exc:
         _fail(_recordings.get() or (), exc)
         return sync_receivers, async_receivers
+
+
+def _probe(
+    dispatch: Dispatch,
+    connected: list[Any],
+    sync_receivers: list[Any],
+    async_receivers: list[Any],
+) -> tuple[list[Any], list[Any]]:
+    """Start the dispatch in each recording; hand Django probes to call."""
+    dispatch.armed = False
+    dispatch.connected = connected
+    dispatch.receivers = [*sync_receivers, *async_receivers]
+    for recording in _recordings.get() or ():
+        recording.start(dispatch)
+    return (
+        [_SyncProbe(receiver, dispatch) for receiver in sync_receivers],
+        [_AsyncProbe(receiver, dispatch) for receiver in async_receivers],
+    )
 
 
 _WRAPPERS = {
@@ -377,6 +403,9 @@ def install() -> None:
             _original[name] = original
         for name, wrapper in _WRAPPERS.items():
             setattr(Signal, name, wrapper)
+    from signal_panel import queries
+
+    queries.install()
     refresh_ignored()
 
 

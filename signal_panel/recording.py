@@ -15,12 +15,14 @@ import os
 import sys
 import sysconfig
 import traceback
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
+from django.dispatch.dispatcher import NONE_ID, _make_id
 
 from signal_panel import capture
 from signal_panel import describe as describe_module
@@ -39,13 +41,17 @@ if TYPE_CHECKING:
     from signal_panel.capture import Dispatch, ReceiverCall
 
 MAX_FAILURES = 20
+# Keyword arguments of model signals shown as first-class fields.
+MODEL_CONTEXT = frozenset(
+    ("created", "raw", "update_fields", "using", "action", "pk_set", "reverse", "model")
+)
 TRACEBACK_FRAMES = 8
 
 
 class CallRecord:
     """One receiver's run: its name, timing, and result or error."""
 
-    __slots__ = ("duration", "error", "is_async", "name", "result", "start")
+    __slots__ = ("duration", "error", "is_async", "name", "queries", "result", "start")
 
     def __init__(
         self,
@@ -55,6 +61,7 @@ class CallRecord:
         duration: float,
         result: str | None,
         error: dict[str, Any] | None,
+        queries: dict[str, list[Any]] | None,
     ) -> None:
         self.name = name
         self.is_async = is_async
@@ -62,6 +69,12 @@ class CallRecord:
         self.duration = duration
         self.result = result
         self.error = error
+        # {alias: [count, seconds]} of the receiver's own SQL.
+        self.queries = queries or {}
+
+    @property
+    def query_count(self) -> int:
+        return sum(count for count, _ in self.queries.values())
 
     def __repr__(self) -> str:
         return f"<CallRecord {self.name}>"
@@ -79,6 +92,7 @@ class DispatchRecord:
         "id",
         "kwargs",
         "method",
+        "model_context",
         "not_called",
         "parent_id",
         "sender",
@@ -100,11 +114,12 @@ class DispatchRecord:
         self.method = dispatch.method
         self.sender = group.sender
         self.kwargs = kwargs
+        self.model_context = [pair for pair in kwargs if pair[0] in MODEL_CONTEXT]
         self.call_site: list[Any] | None = None
         self.start = dispatch.start
         self.duration = 0.0
         self.calls: list[CallRecord] = []
-        self.not_called: list[str] = []
+        self.not_called: list[dict[str, str]] = []
         self.error: dict[str, Any] | None = None
         self.group = group
 
@@ -131,6 +146,7 @@ class Group:
         "errors",
         "index",
         "max",
+        "receiver_queries",
         "receiver_totals",
         "receivers",
         "sender",
@@ -152,6 +168,7 @@ class Group:
         self.max = 0.0
         self.errors = 0
         self.receiver_totals = [0.0] * len(receivers)
+        self.receiver_queries = [0] * len(receivers)
         self.slowest: DispatchRecord | None = None
 
 
@@ -234,11 +251,14 @@ class Recording:
         errors = sum(1 for call in calls if call.error is not None)
         if errors or dispatch.error is not None:
             group.errors += 1
-        totals = group.receiver_totals
         for call in calls:
             for index, receiver in enumerate(dispatch.receivers):
                 if receiver is call.receiver:
-                    totals[index] += call.duration or 0.0
+                    group.receiver_totals[index] += call.duration or 0.0
+                    if call.queries:
+                        group.receiver_queries[index] += sum(
+                            count for count, _ in call.queries.values()
+                        )
                     break
         if record is None and duration > group.max and group.detailed:
             # Slower than every dispatch of its group so far: keep it too.
@@ -263,10 +283,7 @@ class Recording:
     def _complete(self, record: DispatchRecord, dispatch: Dispatch) -> None:
         record.duration = dispatch.duration or 0.0
         record.calls = [self._call_record(call) for call in dispatch.calls]
-        called = {id(call.receiver) for call in dispatch.calls}
-        record.not_called = [
-            callable_name(r) for r in dispatch.receivers if id(r) not in called
-        ]
+        record.not_called = not_called(dispatch)
         if dispatch.error is not None:
             record.error = error_record(dispatch.error)
 
@@ -279,6 +296,7 @@ class Recording:
             call.duration or 0.0,
             None if error else self.describer.value(call.result),
             error,
+            call.queries,
         )
 
     # Reading.
@@ -305,6 +323,45 @@ class Recording:
         from signal_panel.stats import to_stats
 
         return to_stats(self)
+
+
+def not_called(dispatch: Dispatch) -> list[dict[str, str]]:
+    """Receivers connected to the signal that did not run, each with why."""
+    called = {id(call.receiver) for call in dispatch.calls}
+    live = {id(receiver) for receiver in dispatch.receivers}
+    sender_key = _make_id(dispatch.sender)
+    result = []
+    for entry in dispatch.connected:
+        lookup_key, ref = entry[0], entry[1]
+        sender_ref = entry[2] if len(entry) == 4 else None
+        receiver = ref() if isinstance(ref, weakref.ReferenceType) else ref
+        if receiver is None:
+            result.append(
+                {"name": "(garbage-collected)", "reason": "dead weak reference"}
+            )
+            continue
+        if id(receiver) in called:
+            continue
+        name = callable_name(receiver)
+        if id(receiver) in live:
+            reason = "not reached: an earlier receiver raised"
+        elif lookup_key[1] not in (NONE_ID, sender_key):
+            connected_for = sender_ref() if sender_ref is not None else None
+            reason = "connected for another sender" + (
+                f" ({describe_sender(connected_for)})"
+                if connected_for is not None
+                else ""
+            )
+        elif sender_ref is not None and sender_ref() is None:
+            reason = "its sender was garbage-collected"
+        else:
+            reason = "not live when the signal was sent"
+        result.append({"name": name, "reason": reason})
+    return result
+
+
+def describe_sender(sender: Any) -> str:
+    return Describer().value(sender)
 
 
 def error_record(exc: BaseException) -> dict[str, Any]:

@@ -40,9 +40,12 @@ def to_stats(recording: Recording) -> dict[str, Any]:
             "signal": group.signal_name,
             "sender": group.sender,
             "receivers": [
-                {"name": name, "total_ms": ms(total)}
-                for name, total in zip(
-                    group.receivers, group.receiver_totals, strict=True
+                {"name": name, "total_ms": ms(total), "queries": queries}
+                for name, total, queries in zip(
+                    group.receivers,
+                    group.receiver_totals,
+                    group.receiver_queries,
+                    strict=True,
                 )
             ],
             "count": group.count,
@@ -111,6 +114,7 @@ def _dispatch(
         "method": record.method,
         "sender": record.sender,
         "kwargs": record.kwargs,
+        "model_context": record.model_context,
         "call_site": record.call_site,
         "start_ms": ms(record.start - origin),
         "duration_ms": ms(record.duration),
@@ -128,6 +132,10 @@ def _call(call: CallRecord, origin: float, ms: Any) -> dict[str, Any]:
         "duration_ms": ms(call.duration),
         "result": call.result,
         "error": call.error,
+        "queries": [
+            {"alias": alias, "count": count, "time_ms": ms(seconds)}
+            for alias, (count, seconds) in call.queries.items()
+        ],
     }
 
 
