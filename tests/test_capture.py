@@ -1,0 +1,259 @@
+"""Every dispatch path is recorded, and Django's behaviour is unchanged."""
+
+import asyncio
+import logging
+
+import pytest
+from django.dispatch import Signal
+
+from signal_panel import record_signals
+from signal_panel.capture import _PROBES
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def returns_one(sender, **kwargs):
+    return 1
+
+
+def raises_value_error(sender, **kwargs):
+    raise ValueError("boom")
+
+
+def returns_kwargs(sender, **kwargs):
+    return sorted(kwargs)
+
+
+async def async_returns_two(sender, **kwargs):
+    await asyncio.sleep(0)
+    return 2
+
+
+async def async_raises(sender, **kwargs):
+    raise KeyError("async boom")
+
+
+@pytest.fixture
+def signal():
+    return Signal()
+
+
+def no_probes(responses):
+    return not any(type(receiver) in _PROBES for receiver, _ in responses)
+
+
+class TestSend:
+    def test_records_signal_method_sender_kwargs_and_receivers(self, signal):
+        signal.connect(returns_one)
+        signal.connect(returns_kwargs)
+        with record_signals() as recording:
+            responses = signal.send(sender="tests", color="blue")
+
+        assert responses == [(returns_one, 1), (returns_kwargs, ["color", "signal"])]
+        assert responses[0][0] is returns_one
+        [dispatch] = recording.dispatches
+        assert dispatch.method == "send"
+        assert dispatch.sender == "'tests'"
+        assert dispatch.kwargs == [["color", "'blue'"]]
+        assert dispatch.receivers == [
+            "tests.test_capture.returns_one",
+            "tests.test_capture.returns_kwargs",
+        ]
+        assert [call.result for call in dispatch.calls] == ["1", "['color', 'signal']"]
+        assert all(call.duration >= 0 for call in dispatch.calls)
+        assert dispatch.duration >= sum(call.duration for call in dispatch.calls)
+
+    def test_exception_propagates_unchanged_and_is_recorded(self, signal):
+        signal.connect(returns_one)
+        signal.connect(raises_value_error)
+        signal.connect(returns_kwargs)
+        with record_signals() as recording, pytest.raises(ValueError) as info:
+            signal.send(sender=None)
+
+        assert str(info.value) == "boom"
+        [dispatch] = recording.dispatches
+        assert dispatch.error["type"] == "builtins.ValueError"
+        assert [c.name for c in dispatch.calls] == [
+            "tests.test_capture.returns_one",
+            "tests.test_capture.raises_value_error",
+        ]
+        assert dispatch.calls[1].error["message"] == "boom"
+        assert dispatch.not_called == [
+            {
+                "name": "tests.test_capture.returns_kwargs",
+                "reason": "not reached: an earlier receiver raised",
+            }
+        ]
+
+    def test_async_receivers_under_send(self, signal):
+        signal.connect(returns_one)
+        signal.connect(async_returns_two)
+        with record_signals() as recording:
+            responses = signal.send(sender=None)
+
+        assert responses == [(returns_one, 1), (async_returns_two, 2)]
+        assert no_probes(responses)
+        [dispatch] = recording.dispatches
+        assert [(c.name, c.is_async, c.result) for c in dispatch.calls] == [
+            ("tests.test_capture.returns_one", False, "1"),
+            ("tests.test_capture.async_returns_two", True, "2"),
+        ]
+
+    def test_no_receivers_is_counted_not_stored(self, signal):
+        with record_signals() as recording:
+            for _ in range(3):
+                assert signal.send(sender="lonely") == []
+        assert recording.dispatches == []
+        [orphan] = recording.orphans.values()
+        assert (orphan.sender, orphan.count) == ("'lonely'", 3)
+
+    def test_sender_filter_is_respected_and_explained(self, signal):
+        class Other:
+            pass
+
+        signal.connect(returns_one, sender=Other)
+        signal.connect(returns_kwargs)
+        with record_signals() as recording:
+            responses = signal.send(sender="mine")
+
+        assert responses == [(returns_kwargs, ["signal"])]
+        [dispatch] = recording.dispatches
+        [skipped] = dispatch.not_called
+        assert skipped["name"] == "tests.test_capture.returns_one"
+        assert skipped["reason"].startswith("connected for another sender")
+
+
+class TestSendRobust:
+    def test_caught_errors_are_returned_as_before_and_recorded(self, signal, caplog):
+        signal.connect(raises_value_error)
+        signal.connect(returns_one)
+        with (
+            caplog.at_level(logging.ERROR, "django.dispatch"),
+            record_signals() as recording,
+        ):
+            responses = signal.send_robust(sender=None)
+
+        assert responses[0][0] is raises_value_error
+        assert isinstance(responses[0][1], ValueError)
+        assert responses[1] == (returns_one, 1)
+        # Django logs the receiver by its own __qualname__, not the probe's.
+        assert "Error calling raises_value_error in Signal.send_robust()" in caplog.text
+        [dispatch] = recording.dispatches
+        assert dispatch.method == "send_robust"
+        assert dispatch.error is None
+        assert dispatch.calls[0].error["type"] == "builtins.ValueError"
+        assert dispatch.calls[1].result == "1"
+
+    def test_async_receiver_error_under_send_robust(self, signal):
+        signal.connect(async_raises)
+        with record_signals() as recording:
+            [(receiver, response)] = signal.send_robust(sender=None)
+        assert receiver is async_raises
+        assert isinstance(response, KeyError)
+        assert recording.dispatches[0].calls[0].error["type"] == "builtins.KeyError"
+
+
+class TestAsend:
+    async def test_sync_and_async_receivers(self, signal):
+        signal.connect(returns_one)
+        signal.connect(async_returns_two)
+        with record_signals() as recording:
+            responses = await signal.asend(sender="a")
+
+        assert responses == [(returns_one, 1), (async_returns_two, 2)]
+        assert no_probes(responses)
+        [dispatch] = recording.dispatches
+        assert dispatch.method == "asend"
+        # On Django 5.2 both groups run concurrently: calls are in start order.
+        assert {c.name: c.is_async for c in dispatch.calls} == {
+            "tests.test_capture.returns_one": False,
+            "tests.test_capture.async_returns_two": True,
+        }
+
+    async def test_exception_propagates(self, signal):
+        signal.connect(async_raises)
+        with record_signals() as recording, pytest.raises(KeyError):
+            await signal.asend(sender=None)
+        assert recording.dispatches[0].error["type"] == "builtins.KeyError"
+
+    async def test_asend_robust(self, signal):
+        signal.connect(raises_value_error)
+        signal.connect(async_returns_two)
+        with record_signals() as recording:
+            responses = await signal.asend_robust(sender=None)
+
+        assert responses[0][0] is raises_value_error
+        assert isinstance(responses[0][1], ValueError)
+        assert responses[1] == (async_returns_two, 2)
+        [dispatch] = recording.dispatches
+        assert dispatch.method == "asend_robust"
+        assert {c.name: c.error is not None for c in dispatch.calls} == {
+            "tests.test_capture.raises_value_error": True,
+            "tests.test_capture.async_returns_two": False,
+        }
+
+
+class TestContext:
+    def test_nothing_is_recorded_outside_the_block(self, signal):
+        signal.connect(returns_one)
+        with record_signals() as recording:
+            pass
+        signal.send(sender=None)
+        assert recording.dispatches == []
+
+    def test_other_threads_are_not_recorded(self, signal):
+        import threading
+
+        signal.connect(returns_one)
+        with record_signals() as recording:
+            thread = threading.Thread(target=signal.send, kwargs={"sender": None})
+            thread.start()
+            thread.join()
+        assert recording.dispatches == []
+
+    async def test_sync_to_async_hops_are_recorded(self, signal):
+        from asgiref.sync import sync_to_async
+
+        signal.connect(returns_one)
+        with record_signals() as recording:
+            await sync_to_async(signal.send)(sender="in a thread")
+        assert [d.sender for d in recording.dispatches] == ["'in a thread'"]
+
+    def test_nested_recordings_both_see_dispatches(self, signal):
+        signal.connect(returns_one)
+        with record_signals() as outer:
+            signal.send(sender=1)
+            with record_signals() as inner:
+                signal.send(sender=2)
+        assert [d.sender for d in outer.dispatches] == ["1", "2"]
+        assert [d.sender for d in inner.dispatches] == ["2"]
+
+    def test_nested_dispatch_links_to_parent(self, signal):
+        inner_signal = Signal()
+        inner_signal.connect(returns_one)
+
+        def sends_inner(sender, **kwargs):
+            inner_signal.send(sender="inner")
+
+        signal.connect(sends_inner)
+        with record_signals() as recording:
+            signal.send(sender="outer")
+        outer, inner = recording.dispatches
+        assert outer.parent_id is None
+        assert inner.parent_id == outer.id
+
+
+class TestRecorderFailures:
+    def test_a_failing_recorder_never_reaches_the_user(self, signal, monkeypatch):
+        from signal_panel.recording import Recording
+
+        def broken(self, dispatch):
+            raise RuntimeError("recorder bug")
+
+        monkeypatch.setattr(Recording, "start", broken)
+        signal.connect(returns_one)
+        with record_signals() as recording:
+            assert signal.send(sender=None) == [(returns_one, 1)]
+        assert recording.failures
+        assert "recorder bug" in recording.failures[0]
+        assert not recording.complete
