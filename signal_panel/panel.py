@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from signal_panel import capture, lifecycle
 from signal_panel.recording import Recording
-from signal_panel.stats import nav_subtitle
+from signal_panel.stats import add_registry, nav_subtitle
 from signal_panel.view import render_content
 
 
@@ -67,7 +67,7 @@ class SignalPanel(Panel):
         recording = self._recording
         if recording is None:
             return
-        self.record_stats(recording.to_stats())
+        self.record_stats(add_registry(recording.to_stats()))
         if isinstance(recording, lifecycle.RequestRecording):
             recording.on_finish(self._save_finished)
 
@@ -92,7 +92,7 @@ class SignalPanel(Panel):
         }
         try:
             if request_id and store.exists(request_id):
-                stats = recording.to_stats()
+                stats = add_registry(recording.to_stats())
                 self.toolbar.stats[self.panel_id] = stats
                 store.save_panel(request_id, self.panel_id, stats)
         finally:

@@ -153,3 +153,13 @@ def nav_subtitle(stats: dict[str, Any]) -> str:
     if errors:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")
     return " · ".join(parts)
+
+
+def add_registry(stats: dict[str, Any]) -> dict[str, Any]:
+    """Add the process's signal registry, marking the signals this recording saw."""
+    from signal_panel.registry import registry
+
+    fired = {group["signal"] for group in stats["groups"]}
+    fired.update(orphan["signal"] for orphan in stats["orphans"])
+    stats["registry"] = registry(fired)
+    return stats

@@ -1,0 +1,90 @@
+"""Every signal known to the process, with its connected receivers.
+
+What ddt's built-in SignalsPanel lists, for every ``Signal`` found in loaded
+modules (not a hard-coded list), with each receiver's identity: dotted path,
+source file and line, weak or strong reference, ``dispatch_uid``, the sender
+it was connected for, sync or async.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from django.apps import apps
+from django.dispatch.dispatcher import NONE_ID, _make_id
+
+from signal_panel.describe import (
+    Describer,
+    callable_name,
+    scan_signals,
+    signal_family,
+    source_location,
+)
+
+
+def registry(
+    fired: set[str], describer: Describer | None = None
+) -> list[dict[str, Any]]:
+    """One entry per signal, sorted by dotted path; ``fired`` marks this request's."""
+    describer = describer or Describer()
+    entries = [
+        {
+            "signal": name,
+            "family": signal_family(name),
+            "fired": name in fired,
+            "receivers": [
+                receiver_identity(entry, describer) for entry in list(signal.receivers)
+            ],
+        }
+        for signal, name in scan_signals().values()
+    ]
+    return sorted(entries, key=lambda entry: entry["signal"])
+
+
+def receiver_identity(entry: tuple[Any, ...], describer: Describer) -> dict[str, Any]:
+    """Describe one item of ``Signal.receivers`` (Django 5.2 and 6.x layouts)."""
+    (receiver_key, sender_key), ref = entry[0], entry[1]
+    sender_ref = entry[2] if len(entry) == 4 else None
+    weak = isinstance(ref, weakref.ReferenceType)
+    receiver = ref() if weak else ref
+    if receiver is None:
+        return {
+            "name": "(garbage-collected)",
+            "file": None,
+            "line": None,
+            "weak": True,
+            "dispatch_uid": None,
+            "sender": None,
+            "is_async": bool(entry[-1]),
+        }
+    location = source_location(receiver)
+    uid = receiver_key if receiver_key != _make_id(receiver) else None
+    return {
+        "name": callable_name(receiver),
+        "file": location[0] if location else None,
+        "line": location[1] if location else None,
+        "weak": weak,
+        "dispatch_uid": None if uid is None else describer.value(uid),
+        "sender": _connected_sender(sender_key, sender_ref, describer),
+        "is_async": bool(entry[-1]),
+    }
+
+
+def _connected_sender(
+    sender_key: Any, sender_ref: Any, describer: Describer
+) -> str | None:
+    if sender_key == NONE_ID:
+        return None
+    sender = sender_ref() if sender_ref is not None else _model_with_id(sender_key)
+    return (
+        describer.value(sender) if sender is not None else f"<object id {sender_key}>"
+    )
+
+
+def _model_with_id(key: Any) -> type | None:
+    # Django 5.2 keeps only id(sender); senders are most often models.
+    for model in apps.get_models(include_auto_created=True):
+        if id(model) == key:
+            return model
+    return None
