@@ -58,6 +58,7 @@ class ReceiverCall:
         "duration",
         "error",
         "is_async",
+        "nested_queries",
         "queries",
         "receiver",
         "result",
@@ -74,6 +75,8 @@ class ReceiverCall:
         self.error: BaseException | None = None
         # {alias: [count, seconds]} of SQL run by this receiver itself.
         self.queries: dict[str, list[Any]] | None = None
+        # [count, seconds] of SQL run by dispatches nested inside this receiver.
+        self.nested_queries: list[Any] | None = None
 
 
 class Dispatch:
@@ -216,6 +219,9 @@ def _end(
         for recording in recordings:
             recording.count_orphan(dispatch.signal, dispatch.sender)
         return
+    parent = dispatch.parent
+    if parent is not None and parent.__class__ is ReceiverCall:
+        _roll_up_queries(dispatch, parent)  # type: ignore[arg-type]
     for recording in recordings:
         recording.finish(dispatch)
     dispatch.named = None  # type: ignore[assignment]
@@ -223,6 +229,23 @@ def _end(
         for index, (receiver, response) in enumerate(responses):
             if receiver.__class__ in _PROBES:
                 responses[index] = (receiver.receiver, response)
+
+
+def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
+    """Add a nested dispatch's SQL (its own and deeper) to the receiver around it."""
+    count, seconds = 0, 0.0
+    for call in dispatch.calls:
+        for alias_count, alias_seconds in (call.queries or {}).values():
+            count += alias_count
+            seconds += alias_seconds
+        if call.nested_queries:
+            count += call.nested_queries[0]
+            seconds += call.nested_queries[1]
+    if count:
+        if parent.nested_queries is None:
+            parent.nested_queries = [0, 0.0]
+        parent.nested_queries[0] += count
+        parent.nested_queries[1] += seconds
 
 
 def _fail(recordings: tuple[Recording, ...], exc: BaseException) -> None:

@@ -51,7 +51,16 @@ TRACEBACK_FRAMES = 8
 class CallRecord:
     """One receiver's run: its name, timing, and result or error."""
 
-    __slots__ = ("duration", "error", "is_async", "name", "queries", "result", "start")
+    __slots__ = (
+        "duration",
+        "error",
+        "is_async",
+        "name",
+        "nested_queries",
+        "queries",
+        "result",
+        "start",
+    )
 
     def __init__(
         self,
@@ -62,6 +71,7 @@ class CallRecord:
         result: str | None,
         error: dict[str, Any] | None,
         queries: dict[str, list[Any]] | None,
+        nested_queries: list[Any] | None = None,
     ) -> None:
         self.name = name
         self.is_async = is_async
@@ -71,6 +81,8 @@ class CallRecord:
         self.error = error
         # {alias: [count, seconds]} of the receiver's own SQL.
         self.queries = queries or {}
+        # [count, seconds] of SQL run by dispatches nested inside this receiver.
+        self.nested_queries = nested_queries or [0, 0.0]
 
     @property
     def query_count(self) -> int:
@@ -297,6 +309,7 @@ class Recording:
             None if error else self.describer.value(call.result),
             error,
             call.queries,
+            call.nested_queries,
         )
 
     # Reading.

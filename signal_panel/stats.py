@@ -80,6 +80,9 @@ def to_stats(recording: Recording) -> dict[str, Any]:
             "receiver_time_ms": round(
                 sum(r["total_ms"] for group in groups for r in group["receivers"]), 3
             ),
+            "queries": sum(
+                r["queries"] for group in groups for r in group["receivers"]
+            ),
             "errors": sum(group["errors"] for group in groups),
             "orphans": sum(orphan["count"] for orphan in orphans),
             "span_ms": span_end,
@@ -136,6 +139,10 @@ def _call(call: CallRecord, origin: float, ms: Any) -> dict[str, Any]:
             {"alias": alias, "count": count, "time_ms": ms(seconds)}
             for alias, (count, seconds) in call.queries.items()
         ],
+        "nested_queries": {
+            "count": call.nested_queries[0],
+            "time_ms": ms(call.nested_queries[1]),
+        },
     }
 
 
