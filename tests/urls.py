@@ -12,5 +12,6 @@ urlpatterns = [
     path("raises/", views.raises),
     path("async/", views.async_view),
     path("slow/", views.slow),
+    path("readings/", views.readings),
     *debug_toolbar_urls(),
 ]

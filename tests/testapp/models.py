@@ -21,3 +21,12 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Reading(models.Model):
+    """A meter reading: listed by the thousands, with a post_init receiver."""
+
+    value = models.IntegerField()
+
+    def __str__(self) -> str:
+        return str(self.value)

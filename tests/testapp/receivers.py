@@ -1,9 +1,9 @@
 """Receivers of the test app, connected in TestAppConfig.ready()."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 
-from tests.testapp.models import Article, AuditEntry, Comment
+from tests.testapp.models import Article, AuditEntry, Comment, Reading
 from tests.testapp.signals import article_published, robust_signal
 
 
@@ -33,3 +33,8 @@ def fragile(sender, **kwargs):
 @receiver(robust_signal)
 def sturdy(sender, **kwargs):
     return "sturdy ok"
+
+
+@receiver(post_init, sender=Reading)
+def note_reading_loaded(sender, instance, **kwargs):
+    instance.loaded = True

@@ -4,7 +4,7 @@ import time
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse
 
-from tests.testapp.models import Article
+from tests.testapp.models import Article, Reading
 from tests.testapp.signals import article_published, robust_signal
 
 PAGE = "<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
@@ -59,3 +59,9 @@ def slow(request):
     time.sleep(float(request.GET.get("seconds", "0.05")))
     article_published.send(sender="views.slow", title=marker)
     return page(f"slow {marker}")
+
+
+def readings(request):
+    """Lists every Reading: two model signals per row (pre_init, post_init)."""
+    values = [reading.value for reading in Reading.objects.all()]
+    return page(f"{len(values)} readings")
