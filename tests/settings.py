@@ -57,6 +57,7 @@ DEBUG_TOOLBAR_PANELS = [
     "signal_panel.panel.SignalPanel",
 ]
 DEBUG_TOOLBAR_CONFIG = {
+    "IS_RUNNING_TESTS": False,
     "SHOW_TOOLBAR_CALLBACK": "tests.settings.show_toolbar",
     "TOOLBAR_STORE_CLASS": os.environ.get(
         "SIGNAL_PANEL_TEST_STORE", "debug_toolbar.store.MemoryStore"
@@ -73,3 +74,22 @@ if os.environ.get("SIGNAL_PANEL_TEST_CACHE") == "redis":
 
 def show_toolbar(request):
     return request.headers.get("x-no-toolbar") is None
+
+
+# Real-server tests (tests/servers.py): PostgreSQL instead of the SQLite file,
+# and a larger toolbar store for many concurrent requests.
+if os.environ.get("SIGNAL_PANEL_TEST_DATABASE_URL"):
+    from urllib.parse import urlsplit
+
+    _url = urlsplit(os.environ["SIGNAL_PANEL_TEST_DATABASE_URL"])
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": _url.path.lstrip("/"),
+        "USER": _url.username or "",
+        "HOST": _url.hostname or "",
+        "PORT": str(_url.port or ""),
+    }
+if os.environ.get("SIGNAL_PANEL_TEST_RESULTS_CACHE_SIZE"):
+    DEBUG_TOOLBAR_CONFIG["RESULTS_CACHE_SIZE"] = int(
+        os.environ["SIGNAL_PANEL_TEST_RESULTS_CACHE_SIZE"]
+    )

@@ -1,5 +1,4 @@
-from debug_toolbar.toolbar import debug_toolbar_urls
-from django.urls import path
+from django.urls import include, path
 
 from tests.testapp import views
 
@@ -13,5 +12,7 @@ urlpatterns = [
     path("async/", views.async_view),
     path("slow/", views.slow),
     path("readings/", views.readings),
-    *debug_toolbar_urls(),
+    path("_test/", include("tests.testapp.probes")),
+    # Not debug_toolbar_urls(): it is empty when pytest-django turns DEBUG off.
+    path("__debug__/", include("debug_toolbar.urls")),
 ]

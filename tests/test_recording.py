@@ -1,0 +1,229 @@
+"""What a recording keeps of each dispatch: detail, cost, reasons, and bounds."""
+
+import gc
+import json
+
+import pytest
+from debug_toolbar.store import get_store, serialize
+from django.core.checks import run_checks
+from django.db import connection
+from django.db.models.signals import post_save
+from django.dispatch import Signal
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from signal_panel import record_signals
+from signal_panel.checks import check_settings
+from signal_panel.stats import add_registry
+from tests.testapp.models import Article, Reading
+
+
+@pytest.fixture
+def readings(db):
+    Reading.objects.bulk_create(Reading(value=i) for i in range(10_000))
+
+
+class TestModelSignals:
+    def test_post_save_shows_the_view_line_that_saved(self, db, client):
+        with record_signals() as recording:
+            client.get("/articles/create/?title=Hi")
+
+        article_saved, comment_saved = recording.filter(post_save)
+        assert article_saved.sender == "testapp.Article"
+        assert article_saved.kwarg("instance") == "testapp.Article(pk=1)"
+        assert article_saved.model_context == [
+            ["created", "True"],
+            ["update_fields", "None"],
+            ["raw", "False"],
+            ["using", "'default'"],
+        ]
+        file, line, function = article_saved.call_site
+        assert file.endswith("tests/testapp/views.py")
+        assert function == "create_article"
+        with open(file) as source:
+            assert "Article.objects.create(" in source.readlines()[line - 1]
+        # The nested save happened inside the first receiver.
+        assert comment_saved.parent_id == article_saved.id
+        assert comment_saved.call_site[2] == "comment_on_new_article"
+
+    def test_queries_are_charged_to_the_innermost_receiver(self, db):
+        with record_signals() as recording:
+            Article.objects.create(title="x")
+
+        article_saved, comment_saved = recording.filter(post_save)
+        [outer] = article_saved.calls
+        [inner] = comment_saved.calls
+        assert outer.name == "tests.testapp.receivers.comment_on_new_article"
+        assert outer.query_count == 1  # its own INSERT of the comment
+        assert inner.name == "tests.testapp.receivers.audit_comment"
+        assert inner.query_count == 1  # the audit INSERT, not charged to outer
+        assert outer.nested_queries[0] == 1  # ...but rolled up to it
+        stats = recording.to_stats()
+        assert stats["summary"]["queries"] == 2
+
+
+class TestReceiversNotCalled:
+    def test_dead_weak_receiver(self):
+        signal = Signal()
+
+        def kept(sender, **kwargs):
+            return "kept"
+
+        def doomed(sender, **kwargs):
+            return "doomed"
+
+        # With DEBUG on, connect() checks receivers through an lru_cache that
+        # keeps them alive; connect as a project with DEBUG off would.
+        with override_settings(DEBUG=False):
+            signal.connect(kept)
+            signal.connect(doomed)
+        del doomed
+        gc.collect()
+        with record_signals() as recording:
+            assert signal.send(sender=None) == [(kept, "kept")]
+
+        [dispatch] = recording.dispatches
+        assert dispatch.not_called == [
+            {"name": "(garbage-collected)", "reason": "dead weak reference"}
+        ]
+
+
+class TestVolume:
+    def test_ten_thousand_rows_stay_bounded(self, client, readings):
+        with record_signals() as recording:
+            response = client.get("/readings/")
+        assert b"<h1>10000 readings</h1>" in response.content
+
+        stats = add_registry(recording.to_stats())
+        summary = stats["summary"]
+        # post_init has a receiver: 10,000 dispatches, grouped, 11 kept in detail.
+        [group] = [g for g in stats["groups"] if g["sender"] == "testapp.Reading"]
+        assert group["signal"] == "django.db.models.signals.post_init"
+        assert group["count"] == 10_000
+        assert group["detailed"] <= 11
+        # pre_init has none: counted per (signal, sender), never stored one by one.
+        assert {
+            "signal": "django.db.models.signals.pre_init",
+            "sender": "testapp.Reading",
+            "count": 10_000,
+        } in stats["orphans"]
+        assert summary["dropped"] >= 10_000 - 11
+        assert len(stats["dispatches"]) <= 500
+        stored = serialize(stats)
+        assert len(stored.encode()) < 512 * 1024
+
+    def test_max_detailed_caps_distinct_dispatches(self):
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: None, weak=False)
+        with (
+            override_settings(SIGNAL_PANEL={"MAX_DETAILED": 5}),
+            record_signals() as recording,
+        ):
+            for sender in range(20):
+                signal.send(sender=sender)
+        stats = recording.to_stats()
+        assert len(recording.dispatches) == 5
+        assert stats["summary"]["dispatches"] == 20
+        assert stats["summary"]["dropped"] == 15
+
+
+class TestSafety:
+    def test_secrets_are_masked_at_any_depth(self):
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: None, weak=False)
+        with record_signals() as recording:
+            signal.send(
+                sender=None,
+                api_key="sk-live-123",
+                payload={"user": "ada", "password": "hunter2"},
+                note="harmless",
+            )
+        dumped = json.dumps(recording.to_stats())
+        assert "sk-live-123" not in dumped
+        assert "hunter2" not in dumped
+        assert ["note", "'harmless'"] in recording.dispatches[0].kwargs
+
+    def test_extra_hidden_keys(self):
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: None, weak=False)
+        with (
+            override_settings(SIGNAL_PANEL={"HIDE_KEYS": ["otp"]}),
+            record_signals() as recording,
+        ):
+            signal.send(sender=None, otp_code="424242")
+        assert "424242" not in json.dumps(recording.to_stats())
+
+    def test_querysets_stay_unevaluated_and_str_is_not_called(self, db):
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: None, weak=False)
+        article = Article.objects.create(title="Secret title")
+        queryset = Article.objects.filter(title__startswith="S")
+        with CaptureQueriesContext(connection) as queries, record_signals() as rec:
+            signal.send(sender=Article, instance=article, articles=queryset)
+        assert len(queries) == 0
+        assert queryset._result_cache is None
+        assert rec.dispatches[0].kwargs == [
+            ["instance", f"testapp.Article(pk={article.pk})"],
+            ["articles", "<QuerySet testapp.Article (unevaluated)>"],
+        ]
+
+
+class TestRegistry:
+    def test_lists_signals_and_receivers_and_marks_fired(self, db):
+        with record_signals() as recording:
+            Article.objects.create(title="x")
+        registry = add_registry(recording.to_stats())["registry"]
+        by_name = {entry["signal"]: entry for entry in registry}
+
+        post_save_entry = by_name["django.db.models.signals.post_save"]
+        assert post_save_entry["fired"] is True
+        [receiver] = [
+            r
+            for r in post_save_entry["receivers"]
+            if r["name"] == "tests.testapp.receivers.comment_on_new_article"
+        ]
+        assert receiver["sender"] == "testapp.Article"
+        assert receiver["weak"] is True
+        assert receiver["file"].endswith("tests/testapp/receivers.py")
+        assert by_name["tests.testapp.signals.robust_signal"]["fired"] is False
+        # Found by scanning modules, not from a hard-coded list.
+        assert "tests.testapp.signals.article_published" in by_name
+        # Signals without receivers are listed too.
+        assert by_name["django.db.models.signals.pre_delete"]["receivers"] == []
+
+
+class TestSettingsChecks:
+    def test_valid_settings_pass(self):
+        with override_settings(SIGNAL_PANEL={"MAX_DETAILED": 10, "EDITOR_URL": None}):
+            assert check_settings() == []
+
+    @pytest.mark.parametrize(
+        ("value", "error_id"),
+        [
+            ("not a dict", "signal_panel.E001"),
+            ({"MAX_DETAIL": 3}, "signal_panel.E002"),
+            ({"MAX_DETAILED": 0}, "signal_panel.E003"),
+            ({"REPR_LENGTH": "long"}, "signal_panel.E003"),
+            ({"EDITOR_URL": "vscode://file/"}, "signal_panel.E003"),
+            ({"HIDE_KEYS": ["(unclosed"]}, "signal_panel.E004"),
+        ],
+    )
+    def test_bad_values_name_the_setting(self, value, error_id):
+        with override_settings(SIGNAL_PANEL=value):
+            errors = run_checks()
+        assert error_id in [error.id for error in errors]
+        assert any("SIGNAL_PANEL" in error.msg for error in errors)
+
+
+def test_store_round_trip_is_lossless(db):
+    with record_signals() as recording:
+        Article.objects.create(title="x")
+    stats = add_registry(recording.to_stats())
+    store = get_store()
+    store.save_panel("round-trip", "SignalPanel", stats)
+    assert store.panel("round-trip", "SignalPanel") == stats
+
+
+def test_pytest_fixture_records_the_test(signal_recording, db):
+    Article.objects.create(title="fixture")
+    assert "django.db.models.signals.post_save" in signal_recording.signal_names()
