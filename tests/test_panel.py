@@ -1,0 +1,144 @@
+"""The toolbar panel: stored stats, lazy rendering, stores, History, headers."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from debug_toolbar.models import HistoryEntry
+from debug_toolbar.store import get_store
+from debug_toolbar.toolbar import DebugToolbar
+from django.test import override_settings
+
+from signal_panel.panel import SignalPanel
+
+DATABASE_STORE = "debug_toolbar.store.DatabaseStore"
+# ddt only installs its HistoryEntry table when DatabaseStore is configured at
+# start-up, so that store is tested by running this module in its own process.
+CONFIGURED_STORE = os.environ.get("SIGNAL_PANEL_TEST_STORE")
+STORES = (
+    [CONFIGURED_STORE]
+    if CONFIGURED_STORE
+    else ["debug_toolbar.store.MemoryStore", "debug_toolbar.store.CacheStore"]
+)
+
+
+def request_id(response) -> str:
+    return re.search(rb'data-request-id="([0-9a-f]+)"', response.content)[1].decode()
+
+
+def render_panel(client, response) -> str:
+    panel = client.get(
+        "/__debug__/render_panel/",
+        {"request_id": request_id(response), "panel_id": "SignalPanel"},
+    )
+    assert panel.status_code == 200
+    return panel.json()["content"]
+
+
+@pytest.fixture(params=STORES, ids=lambda path: path.rsplit(".", 1)[-1])
+def store(request, settings):
+    settings.DEBUG_TOOLBAR_CONFIG = {
+        **settings.DEBUG_TOOLBAR_CONFIG,
+        "TOOLBAR_STORE_CLASS": request.param,
+    }
+    return request.param
+
+
+@pytest.mark.django_db(transaction=True)
+def test_render_panel_shows_the_whole_request(client, store):
+    response = client.get("/articles/create/?title=Stored")
+
+    stored = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
+    signals = [d["signal"] for d in stored["SignalPanel"]["dispatches"]]
+    assert signals[0] == "django.core.signals.request_started"
+    assert "django.db.models.signals.post_save" in signals
+    assert signals[-1] == "django.core.signals.request_finished"
+    content = render_panel(client, response)
+    for name in ("request_started", "post_save", "request_finished"):
+        assert name in content
+    assert "tests.testapp.receivers.comment_on_new_article" in content
+    assert "testapp.Article(pk=" in content
+
+
+def test_database_store_in_its_own_process():
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "SIGNAL_PANEL_TEST_STORE": DATABASE_STORE}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", __file__, "-k", "not own_process"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[DatabaseStore]" not in result.stdout  # -q: only failures are named
+    assert re.search(r"\b\d+ passed", result.stdout)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_store_writes_are_not_recorded(client):
+    response = client.get("/custom/?marker=db")
+    stats = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
+    stored = stats["SignalPanel"]
+    senders = {d["sender"] for d in stored["dispatches"]}
+    senders |= {o["sender"] for o in stored["orphans"]}
+    assert "debug_toolbar.HistoryEntry" not in senders
+    if CONFIGURED_STORE == DATABASE_STORE:
+        assert HistoryEntry.objects.exists()
+
+
+def test_nav_subtitle_and_server_timing(client, db):
+    response = client.get("/custom/?marker=subtitle")
+    toolbar_html = response.content.decode()
+    assert re.search(r"\d+ dispatch(es)? · \d+ receivers? · [\d.]+ ms", toolbar_html)
+    assert "SignalPanel_receivers;dur=" in response.headers["Server-Timing"]
+
+
+def test_errors_show_in_the_subtitle(client, db):
+    response = client.get("/robust/")
+    assert "1 error" in response.content.decode()
+    content = render_panel(client, response)
+    assert "fragile receiver broke" in content
+
+
+def test_history_rebuilds_the_panel_from_the_store_alone(client, db):
+    first = client.get("/custom/?marker=older")
+    client.get("/custom/?marker=newer")
+
+    toolbar = DebugToolbar.fetch(request_id(first), "SignalPanel")
+    panel = toolbar.get_panel_by_id("SignalPanel")
+    assert panel.enabled
+    assert "request_finished" in panel.content
+    assert "&#x27;older&#x27;" in panel.content
+    assert "dispatch" in panel.nav_subtitle
+
+
+def test_toolbar_requests_are_not_recorded(client, db):
+    response = client.get("/custom/?marker=x")
+    content = render_panel(client, response)
+    assert "render_panel" not in content
+
+
+def test_requests_without_toolbar_are_not_stored(client, db):
+    client.get("/custom/?marker=hidden", headers={"x-no-toolbar": "1"})
+    store = get_store()
+    for request_id_ in list(store.request_ids()):
+        stats = store.panel(request_id_, "SignalPanel")
+        assert "hidden" not in str(stats)
+
+
+def test_panel_is_async_capable():
+    assert SignalPanel.is_async is True
+
+
+@override_settings(SIGNAL_PANEL={"IGNORE_SIGNALS": ["tests.testapp.signals.*"]})
+def test_ignored_signals_are_not_recorded(client, db):
+    response = client.get("/custom/?marker=ignored")
+    stored = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
+    signals = {g["signal"] for g in stored["SignalPanel"]["groups"]}
+    assert "django.core.signals.request_started" in signals
+    assert "tests.testapp.signals.article_published" not in signals
