@@ -93,3 +93,12 @@ if os.environ.get("SIGNAL_PANEL_TEST_RESULTS_CACHE_SIZE"):
     DEBUG_TOOLBAR_CONFIG["RESULTS_CACHE_SIZE"] = int(
         os.environ["SIGNAL_PANEL_TEST_RESULTS_CACHE_SIZE"]
     )
+if os.environ.get("SIGNAL_PANEL_TEST_DB") and DATABASES["default"]["ENGINE"].endswith(
+    "sqlite3"
+):
+    # Real servers handle requests concurrently; ddt's DatabaseStore writes in
+    # every request (get_or_create in a transaction), which SQLite's default
+    # deferred transactions turn into "database is locked".
+    DATABASES["default"].setdefault(
+        "OPTIONS", {"transaction_mode": "IMMEDIATE", "timeout": 30}
+    )
