@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from asgiref.sync import sync_to_async
 from debug_toolbar.models import HistoryEntry
 from debug_toolbar.store import get_store
 from debug_toolbar.toolbar import DebugToolbar
@@ -142,3 +143,19 @@ def test_ignored_signals_are_not_recorded(client, db):
     signals = {g["signal"] for g in stored["SignalPanel"]["groups"]}
     assert "django.core.signals.request_started" in signals
     assert "tests.testapp.signals.article_published" not in signals
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_asgi_request_is_recorded_from_start_to_finish(async_client):
+    response = await async_client.get("/async/?marker=asgi")
+    assert response.status_code == 200
+
+    toolbar = await sync_to_async(DebugToolbar.fetch)(
+        request_id(response), "SignalPanel"
+    )
+    dispatches = toolbar.stats["SignalPanel"]["dispatches"]
+    methods = {(d["signal"], d["method"]) for d in dispatches}
+    assert ("django.core.signals.request_started", "asend") in methods
+    assert ("tests.testapp.signals.article_published", "asend") in methods
+    assert ("django.db.models.signals.post_save", "send") in methods
+    assert dispatches[-1]["signal"] == "django.core.signals.request_finished"
