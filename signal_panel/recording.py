@@ -314,6 +314,9 @@ class Recording:
 
     # Reading.
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {len(self.dispatches)} detailed dispatches>"
+
     def close(self) -> None:
         if self.end is None:
             self.end = perf_counter()

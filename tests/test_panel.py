@@ -118,10 +118,18 @@ def test_history_rebuilds_the_panel_from_the_store_alone(client, db):
     assert "dispatch" in panel.nav_subtitle
 
 
-def test_toolbar_requests_are_not_recorded(client, db):
+def test_toolbar_machinery_is_not_recorded(client, db):
     response = client.get("/custom/?marker=x")
-    content = render_panel(client, response)
-    assert "render_panel" not in content
+    stats = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
+    stored = stats["SignalPanel"]
+    names = {g["signal"] for g in stored["groups"]}
+    names |= {o["signal"] for o in stored["orphans"]}
+    assert "django.core.signals.request_started" in names
+    assert not [name for name in names if name.startswith("debug_toolbar.")]
+    # The toolbar's own /__debug__/ requests are never stored as requests.
+    ids_before = set(get_store().request_ids())
+    render_panel(client, response)
+    assert set(get_store().request_ids()) == ids_before
 
 
 def test_requests_without_toolbar_are_not_stored(client, db):
