@@ -225,6 +225,12 @@ def _end(
     for recording in recordings:
         recording.finish(dispatch)
     dispatch.named = None  # type: ignore[assignment]
+    for call in dispatch.calls:
+        # Break the dispatch <-> call (and traceback) cycles so that weakly
+        # connected receivers die when Django's own references go, not at the
+        # next garbage collection.
+        call.dispatch = call.result = call.error = None  # type: ignore[assignment]
+    dispatch.error = None
     if responses:
         for index, (receiver, response) in enumerate(responses):
             if receiver.__class__ in _PROBES:

@@ -257,3 +257,30 @@ class TestRecorderFailures:
         assert recording.failures
         assert "recorder bug" in recording.failures[0]
         assert not recording.complete
+
+
+class TestWeakReferences:
+    def test_receivers_die_when_django_would_let_them(self, signal, settings):
+        """No reference cycle of the recorder keeps a weak receiver alive."""
+        import gc
+        import weakref
+
+        settings.DEBUG = False  # connect()'s DEBUG check caches receivers
+
+        class Listener:
+            def on_signal(self, sender, **kwargs):
+                return "heard"
+
+        listener = Listener()
+        signal.connect(listener.on_signal)
+        gc.disable()
+        try:
+            with record_signals() as recording:
+                assert signal.send(sender=None)[0][1] == "heard"
+                alive = weakref.ref(listener)
+                del listener
+                assert alive() is None
+                assert signal.send(sender=None) == []
+        finally:
+            gc.enable()
+        assert len(recording.dispatches) == 1
