@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from signal_panel.capture import Dispatch, ReceiverCall
 
 MAX_FAILURES = 20
+# Distinct (signal, sender, receivers) groups and (signal, sender) orphan
+# counters kept; beyond, senders are merged per signal.
+MAX_KEYS = 300
+MANY = -1
+MANY_SENDERS = "(many senders)"
 # Keyword arguments of model signals shown as first-class fields.
 MODEL_CONTEXT = frozenset(
     ("created", "raw", "update_fields", "using", "action", "pk_set", "reverse", "model")
@@ -223,22 +228,36 @@ class Recording:
     def count_orphan(self, signal: Signal, sender: Any) -> None:
         key = (id(signal), id(sender))
         orphan = self.orphans.get(key)
-        if orphan is None:
-            self.orphans[key] = Orphan(signal, self.describe_sender(sender))
-        else:
+        if orphan is not None:
             orphan.count += 1
+        elif len(self.orphans) < MAX_KEYS:
+            self.orphans[key] = Orphan(signal, self.describe_sender(sender))
+        else:  # A new sender object per send: one bucket per signal.
+            key = (id(signal), MANY)
+            orphan = self.orphans.get(key)
+            if orphan is None:
+                self.orphans[key] = Orphan(signal, MANY_SENDERS)
+            else:
+                orphan.count += 1
 
     def start(self, dispatch: Dispatch) -> None:
         """Django has resolved the receivers; none has run yet."""
         key = (id(dispatch.signal), id(dispatch.sender), *map(id, dispatch.receivers))
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = Group(
-                len(self.groups),
-                dispatch.signal,
-                self.describe_sender(dispatch.sender),
-                [callable_name(r) for r in dispatch.receivers],
-            )
+            sender = self.describe_sender(dispatch.sender)
+            if len(self.groups) >= MAX_KEYS:
+                # A new sender object per send: one group per signal and receivers.
+                key = (id(dispatch.signal), MANY, *map(id, dispatch.receivers))
+                group = self.groups.get(key)
+                sender = MANY_SENDERS
+            if group is None:
+                group = self.groups[key] = Group(
+                    len(self.groups),
+                    dispatch.signal,
+                    sender,
+                    [callable_name(r) for r in dispatch.receivers],
+                )
         record = None
         if (
             group.detailed < self.config.detailed_per_group

@@ -227,3 +227,25 @@ def test_store_round_trip_is_lossless(db):
 def test_pytest_fixture_records_the_test(signal_recording, db):
     Article.objects.create(title="fixture")
     assert "django.db.models.signals.post_save" in signal_recording.signal_names()
+
+
+def test_a_new_sender_per_send_stays_bounded():
+    """``send(sender=self)`` from 5,000 objects must not make 5,000 groups."""
+
+    class Row:
+        pass
+
+    heard, lonely = Signal(), Signal()
+    heard.connect(lambda sender, **kwargs: None, weak=False)
+    rows = [Row() for _ in range(5_000)]
+    with record_signals() as recording:
+        for row in rows:
+            heard.send(sender=row)
+            lonely.send(sender=row)
+    stats = recording.to_stats()
+    assert stats["summary"]["dispatches"] == 5_000
+    assert stats["summary"]["orphans"] == 5_000
+    assert len(stats["groups"]) <= 301
+    assert len(stats["orphans"]) <= 301
+    assert "(many senders)" in {group["sender"] for group in stats["groups"]}
+    assert len(serialize(stats).encode()) < 512 * 1024
