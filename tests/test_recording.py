@@ -249,3 +249,26 @@ def test_a_new_sender_per_send_stays_bounded():
     assert len(stats["orphans"]) <= 301
     assert "(many senders)" in {group["sender"] for group in stats["groups"]}
     assert len(serialize(stats).encode()) < 512 * 1024
+
+
+def test_the_slowest_of_a_group_is_kept_in_detail():
+    import time
+
+    signal = Signal()
+
+    def sometimes_slow(sender, n, **kwargs):
+        if n == 13:
+            time.sleep(0.02)
+
+    signal.connect(sometimes_slow)
+    with record_signals() as recording:
+        for n in range(20):
+            signal.send(sender="loop", n=n)
+    stats = recording.to_stats()
+    [group] = stats["groups"]
+    assert group["count"] == 20
+    kept = [d["kwargs"] for d in stats["dispatches"]]
+    assert len(kept) == 11  # the first ten, and the slowest
+    assert kept[-1] == [["n", "13"]]
+    assert stats["summary"]["dropped"] == 9
+    assert group["max_ms"] >= 20
