@@ -1,0 +1,1 @@
+"""Users: profiles, alerts, logging in and password reset codes."""

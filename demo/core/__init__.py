@@ -1,0 +1,1 @@
+"""The site itself: home page, shared layout, request-wide receivers, seeding."""

@@ -1,0 +1,1 @@
+"""Custom signals: an event log, robust and plain sends, an async send."""

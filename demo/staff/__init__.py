@@ -1,0 +1,1 @@
+"""Staff and shifts: a receiver that does real work, with queries."""
