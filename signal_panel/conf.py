@@ -12,8 +12,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 DEFAULTS: dict[str, Any] = {
-    # Dotted paths or fnmatch patterns of signals never recorded.
-    "IGNORE_SIGNALS": [],
+    # Dotted paths or fnmatch patterns of signals never recorded. Django sends
+    # template_rendered only for test and toolbar instrumentation.
+    "IGNORE_SIGNALS": ["django.test.signals.template_rendered"],
     # Detailed dispatch records kept per recording; beyond it only counts.
     "MAX_DETAILED": 500,
     # Detailed records kept per group of identical dispatches (plus the slowest).

@@ -254,6 +254,7 @@ def source_location(func: Any) -> tuple[str, int] | None:
 # Signal names: found by scanning loaded modules (and their classes) for
 # Signal instances, cached per id and re-scanned when new modules appear.
 _signal_names: dict[int, str] = {}
+_known_signals: dict[int, tuple[Signal, str]] = {}
 _scanned_modules = 0
 
 
@@ -263,15 +264,22 @@ def modules_changed() -> bool:
 
 def signal_name(signal: Signal) -> str:
     name = _signal_names.get(id(signal))
-    if name is None and len(sys.modules) != _scanned_modules:
+    if name is None and modules_changed():
         scan_signals()
         name = _signal_names.get(id(signal))
     return name or f"<unnamed {qualified_name(type(signal))}>"
 
 
+def known_signals() -> dict[int, tuple[Signal, str]]:
+    """``scan_signals()``, scanning again only when modules were imported since."""
+    if modules_changed():
+        scan_signals()
+    return _known_signals
+
+
 def scan_signals() -> dict[int, tuple[Signal, str]]:
     """Map id → (signal, dotted path) for every Signal reachable from a module."""
-    global _scanned_modules
+    global _scanned_modules, _known_signals
     found: dict[int, list[tuple[Signal, str, str]]] = {}
     for module_name, module in list(sys.modules.items()):
         namespace = getattr(module, "__dict__", None)
@@ -301,6 +309,7 @@ def scan_signals() -> dict[int, tuple[Signal, str]]:
         _signal_names[key] = f"{module_name}.{attr}"
         result[key] = (signal, _signal_names[key])
     _scanned_modules = len(sys.modules)
+    _known_signals = result
     return result
 
 

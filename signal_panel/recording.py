@@ -242,13 +242,17 @@ class Recording:
 
     def start(self, dispatch: Dispatch) -> None:
         """Django has resolved the receivers; none has run yet."""
-        key = (id(dispatch.signal), id(dispatch.sender), *map(id, dispatch.receivers))
+        key = (
+            id(dispatch.signal),
+            id(dispatch.sender),
+            *map(_make_id, dispatch.receivers),
+        )
         group = self.groups.get(key)
         if group is None:
             sender = self.describe_sender(dispatch.sender)
             if len(self.groups) >= MAX_KEYS:
                 # A new sender object per send: one group per signal and receivers.
-                key = (id(dispatch.signal), MANY, *map(id, dispatch.receivers))
+                key = (id(dispatch.signal), MANY, *map(_make_id, dispatch.receivers))
                 group = self.groups.get(key)
                 sender = MANY_SENDERS
             if group is None:
@@ -362,8 +366,10 @@ class Recording:
 
 def not_called(dispatch: Dispatch) -> list[dict[str, str]]:
     """Receivers connected to the signal that did not run, each with why."""
-    called = {id(call.receiver) for call in dispatch.calls}
-    live = {id(receiver) for receiver in dispatch.receivers}
+    # _make_id, not id(): a weakly connected bound method is a new object
+    # each time its WeakMethod is called.
+    called = {_make_id(call.receiver) for call in dispatch.calls}
+    live = {_make_id(receiver) for receiver in dispatch.receivers}
     sender_key = _make_id(dispatch.sender)
     result = []
     for entry in dispatch.connected:
@@ -375,10 +381,11 @@ def not_called(dispatch: Dispatch) -> list[dict[str, str]]:
                 {"name": "(garbage-collected)", "reason": "dead weak reference"}
             )
             continue
-        if id(receiver) in called:
+        receiver_key = _make_id(receiver)
+        if receiver_key in called:
             continue
         name = callable_name(receiver)
-        if id(receiver) in live:
+        if receiver_key in live:
             reason = "not reached: an earlier receiver raised"
         elif lookup_key[1] not in (NONE_ID, sender_key):
             connected_for = sender_ref() if sender_ref is not None else None

@@ -17,7 +17,7 @@ from django.dispatch.dispatcher import NONE_ID, _make_id
 from signal_panel.describe import (
     Describer,
     callable_name,
-    scan_signals,
+    known_signals,
     signal_family,
     source_location,
 )
@@ -37,7 +37,7 @@ def registry(
                 receiver_identity(entry, describer) for entry in list(signal.receivers)
             ],
         }
-        for signal, name in scan_signals().values()
+        for signal, name in known_signals().values()
     ]
     return sorted(entries, key=lambda entry: entry["signal"])
 

@@ -68,7 +68,17 @@ def test_database_store_in_its_own_process():
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "SIGNAL_PANEL_TEST_STORE": DATABASE_STORE}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", __file__, "-k", "not own_process"],
+        # ddt's DatabaseStore cannot run under ASGI (it uses the ORM from
+        # async code): the ASGI test runs with the other stores only.
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            __file__,
+            "-k",
+            "not own_process and not asgi",
+        ],
         cwd=root,
         env=env,
         capture_output=True,
