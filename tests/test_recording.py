@@ -272,3 +272,23 @@ def test_the_slowest_of_a_group_is_kept_in_detail():
     assert kept[-1] == [["n", "13"]]
     assert stats["summary"]["dropped"] == 9
     assert group["max_ms"] >= 20
+
+
+def test_weakly_connected_bound_methods_group_and_count_as_called():
+    """A WeakMethod yields a new bound method object on every send."""
+
+    class Panel:
+        def on_signal(self, sender, **kwargs):
+            return "seen"
+
+    panel = Panel()
+    signal = Signal()
+    signal.connect(panel.on_signal)
+    with record_signals() as recording:
+        for _ in range(30):
+            signal.send(sender="page")
+    stats = recording.to_stats()
+    [group] = stats["groups"]
+    assert group["count"] == 30
+    assert group["receivers"][0]["name"].endswith("Panel.on_signal")
+    assert all(d["not_called"] == [] for d in stats["dispatches"])
