@@ -16,8 +16,10 @@ fails, the send still happens exactly as Django would do it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from time import perf_counter
@@ -401,7 +403,7 @@ def _probe(
 ) -> tuple[list[Any], list[Any]]:
     """Start the dispatch in each recording; hand Django probes to call."""
     dispatch.armed = False
-    dispatch.connected = connected
+    dispatch.connected = _weakly(connected)
     dispatch.receivers = [*sync_receivers, *async_receivers]
     for recording in _recordings.get() or ():
         recording.start(dispatch)
@@ -409,6 +411,21 @@ def _probe(
         [_SyncProbe(receiver, dispatch) for receiver in sync_receivers],
         [_AsyncProbe(receiver, dispatch) for receiver in async_receivers],
     )
+
+
+def _weakly(connected: list[Any]) -> list[Any]:
+    """Django's connection entries, holding strongly connected receivers only
+    weakly: a receiver disconnected during the send must die when Django lets
+    go of it, as it would without recording."""
+    entries = []
+    for entry in connected:
+        target = entry[1]
+        if not isinstance(target, weakref.ReferenceType):
+            # One that is not weakly referenceable is kept as Django keeps it.
+            with contextlib.suppress(TypeError):
+                entry = (entry[0], weakref.ref(target), *entry[2:])
+        entries.append(entry)
+    return entries
 
 
 _WRAPPERS = {
