@@ -70,7 +70,7 @@ class Describer:
     def kwargs(self, named: dict[str, Any]) -> list[list[str]]:
         """``[[name, repr], …]`` for a send's keyword arguments, secrets masked."""
         return [
-            [name, MASK if self.is_secret(name) else self.value(value)]
+            [self._cut(name), MASK if self.is_secret(name) else self.value(value)]
             for name, value in named.items()
         ]
 
@@ -226,8 +226,19 @@ def exception_message(exc: BaseException, max_length: int = 200) -> str:
     return text[:max_length]
 
 
+# Longest receiver name kept (names are the user's, and can be anything).
+MAX_NAME_LENGTH = 500
+
+
 def callable_name(func: Any) -> str:
     """A readable dotted name for a receiver or any callable."""
+    name = _callable_name(func)
+    if len(name) > MAX_NAME_LENGTH:
+        return name[: MAX_NAME_LENGTH - 1] + "…"
+    return name
+
+
+def _callable_name(func: Any) -> str:
     if isinstance(func, functools.partial):
         return f"functools.partial({callable_name(func.func)})"
     if isinstance(func, types.MethodType):
