@@ -194,7 +194,7 @@ def _begin(
     if signal is request_started and request_hooks:
         for hook in request_hooks:
             hook.started(sender, named)
-    recordings = _recordings.get()
+    recordings = _open_recordings()
     if not recordings:
         return (), None
     if id(signal) in ignored_signal_ids or id(sender) in ignored_sender_ids:
@@ -204,6 +204,22 @@ def _begin(
             recording.count_orphan(signal, sender)
         return (), None
     return recordings, Dispatch(signal, method, sender, named)
+
+
+def _open_recordings() -> tuple[Recording, ...]:
+    """The current context's recordings that have not been closed.
+
+    A thread or task that outlives its request (or ``record_signals()``
+    block) keeps a copy of the context: its sends after request_finished
+    belong to no recording.
+    """
+    recordings = _recordings.get()
+    if not recordings:
+        return ()
+    for recording in recordings:
+        if recording.end is not None:
+            return tuple(r for r in recordings if r.end is None)
+    return recordings
 
 
 def _cached_none(signal: Signal, sender: Any) -> bool:
@@ -261,13 +277,18 @@ def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
 
 def _fail(recordings: tuple[Recording, ...], exc: BaseException) -> None:
     for recording in recordings:
-        recording.fail(exc)
+        with contextlib.suppress(Exception):  # Never a second fault for the user.
+            recording.fail(exc)
 
 
 def _finished(signal: Signal) -> None:
     if signal is request_finished and request_hooks:
         for hook in request_hooks:
-            hook.finished()
+            try:
+                hook.finished()
+            except Exception as exc:
+                # Runs inside the user's response.close(): never raise there.
+                _fail(_recordings.get() or (), exc)
 
 
 def _record_sync(
@@ -408,7 +429,7 @@ def _probe(
     dispatch.armed = False
     dispatch.connected = _weakly(connected)
     dispatch.receivers = [*sync_receivers, *async_receivers]
-    for recording in _recordings.get() or ():
+    for recording in _open_recordings():
         recording.start(dispatch)
     return (
         [_SyncProbe(receiver, dispatch) for receiver in sync_receivers],

@@ -57,7 +57,10 @@ def finished() -> None:
     outer = _without_requests(current)
     capture._recordings.set(outer or None)
     for recording in requests:
-        recording.close()
+        try:
+            recording.close()
+        except Exception as exc:
+            recording.fail(exc)  # Still saved below, marked incomplete.
         for callback in recording.finish_callbacks:
             try:
                 callback(recording)

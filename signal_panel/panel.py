@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from debug_toolbar.panels import Panel
@@ -10,9 +11,12 @@ from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from signal_panel import capture, lifecycle
+from signal_panel.describe import describe_exception
 from signal_panel.recording import Recording
-from signal_panel.stats import add_registry, nav_subtitle
+from signal_panel.stats import VERSION, add_registry, nav_subtitle
 from signal_panel.view import render_content
+
+logger = logging.getLogger("signal_panel")
 
 
 class SignalPanel(Panel):
@@ -67,7 +71,7 @@ class SignalPanel(Panel):
         recording = self._recording
         if recording is None:
             return
-        self.record_stats(add_registry(recording.to_stats()))
+        self.record_stats(_stats(recording))
         if isinstance(recording, lifecycle.RequestRecording):
             recording.on_finish(self._save_finished)
 
@@ -92,10 +96,30 @@ class SignalPanel(Panel):
         }
         try:
             if request_id and store.exists(request_id):
-                stats = add_registry(recording.to_stats())
+                stats = _stats(recording)
                 self.toolbar.stats[self.panel_id] = stats
                 store.save_panel(request_id, self.panel_id, stats)
         finally:
             for alias in closed:
                 if connections[alias].connection is not None:
                     connections[alias].close()
+
+
+def _stats(recording: Recording) -> dict[str, Any]:
+    """The recording's stats; if building them fails, a document that says so.
+
+    Runs in the toolbar's post-processing of the user's request: a recorder
+    bug must show as an incomplete recording, never as a failed request.
+    """
+    try:
+        return add_registry(recording.to_stats())
+    except Exception as exc:
+        logger.warning("signal_panel could not build its stats", exc_info=True)
+        return {
+            "version": VERSION,
+            "summary": {"dispatches": 0, "receivers": 0, "request_finished": False},
+            "dispatches": [],
+            "groups": [],
+            "orphans": [],
+            "failures": [*recording.failures, describe_exception(exc)],
+        }

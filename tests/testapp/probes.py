@@ -59,12 +59,14 @@ def stats(request):
 def recordings(request):
     """Counts of live objects of the recorder and the toolbar in this process."""
     gc.collect()
-    alive = [o for o in gc.get_objects() if isinstance(o, lifecycle.RequestRecording)]
+    # type(), not isinstance(): isinstance() would evaluate lazy objects.
+    objects = gc.get_objects()
+    alive = [o for o in objects if issubclass(type(o), lifecycle.RequestRecording)]
     return JsonResponse(
         {
             "alive": len(alive),
             "open": sum(1 for r in alive if r.end is None),
-            "toolbars": sum(1 for o in gc.get_objects() if isinstance(o, DebugToolbar)),
+            "toolbars": sum(1 for o in objects if issubclass(type(o), DebugToolbar)),
             "stored": len(list(get_store().request_ids())),
             "pid": os.getpid(),
         }
@@ -120,29 +122,38 @@ _outlived: dict[str, dict] = {}
 
 
 def outlive(request):
-    """Keeps running after the client went away (ASGI disconnect): waits for
-    its recording to be closed by request_finished, notes what it saw, then
-    sends one more signal (into a closed recording)."""
+    """Keeps running after the client went away (ASGI disconnect): sleeps,
+    then sends article_published(title=marker). ``outlived`` reports what
+    became of its recording."""
     marker = request.GET["marker"]
-    recording = lifecycle.recording_for(request)
-    deadline = time.monotonic() + float(request.GET.get("seconds", "10"))
-    while recording is not None and recording.end is None:
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
-    _outlived[marker] = {
-        "recorded": recording is not None,
-        "closed": recording is not None and recording.end is not None,
-        "signals": recording.signal_names() if recording is not None else [],
-        "failures": list(recording.failures) if recording is not None else [],
-    }
+    _outlived[marker] = {"recording": lifecycle.recording_for(request)}
+    time.sleep(float(request.GET.get("seconds", "1")))
     article_published.send(sender="probes.outlive", title=marker)
-    _outlived[marker]["sent_after"] = True
+    _outlived[marker]["returned"] = True
     return page(f"outlived {marker}")
 
 
 def outlived(request):
-    return JsonResponse({"state": _outlived.get(request.GET["marker"])})
+    """The state of ``outlive``'s recording; lets go of it once closed."""
+    state = _outlived.get(request.GET["marker"])
+    if state is None:
+        return JsonResponse({"state": None})
+    recording = state.get("recording")
+    if recording is not None and recording.end is not None:
+        state.update(
+            closed=True,
+            signals=recording.signal_names(),
+            titles=[
+                record.kwarg("title")
+                for record in recording.dispatches
+                if record.signal is article_published
+            ],
+            failures=list(recording.failures),
+        )
+        state["recording"] = None  # let it be freed
+    report = {key: value for key, value in state.items() if key != "recording"}
+    report["recorded"] = recording is not None or "closed" in state
+    return JsonResponse({"state": report})
 
 
 urlpatterns = [
