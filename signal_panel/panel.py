@@ -43,7 +43,11 @@ class SignalPanel(Panel):
 
     @property
     def content(self) -> str:
-        return render_content(self.get_stats(), panel_id=self.panel_id)
+        return render_content(
+            self.get_stats(),
+            panel_id=self.panel_id,
+            request_id=getattr(self.toolbar, "request_id", None),
+        )
 
     @property
     def scripts(self) -> list[str]:

@@ -1,1 +1,471 @@
-// Behaviour for the signal panel; loaded by the toolbar as an ES module.
+// Behaviour of the signal panel; loaded by the toolbar as an ES module.
+//
+// The panel's HTML is rendered on the server from the stored stats; this
+// script only toggles classes and attributes on it: filters, tabs, detail
+// rows, timeline navigation and the JSON download. It never builds markup
+// from recorded values, never uses inline styles, eval or inline handlers,
+// so it works under a strict Content-Security-Policy.
+//
+// The toolbar loads this module once per page and fires `djdt.panel.render`
+// on #djDebug (no bubbling) each time a panel's content is shown; a panel's
+// content is replaced when the History panel switches requests.
+
+// Filter state outlives one rendering, so it survives History switches.
+const state = {
+    query: "",
+    families: {},
+    errors: false,
+    slow: false,
+    threshold: null,
+    tab: "dispatches",
+    registryQuery: "",
+    registryFired: false,
+};
+
+const listening = new WeakSet();
+
+function debugElement() {
+    const host = document.getElementById("djDebugRoot");
+    const root = host?.shadowRoot ? host.shadowRoot : document;
+    return root.querySelector("#djDebug") || document.getElementById("djDebug");
+}
+
+function setHidden(element, hidden) {
+    if (element && element.classList.contains("djdt-sp-hidden") !== hidden) {
+        element.classList.toggle("djdt-sp-hidden", hidden);
+    }
+}
+
+function initPanel(root) {
+    if (root.dataset.spReady) {
+        return;
+    }
+    root.dataset.spReady = "1";
+
+    const items = [];
+    const byId = new Map();
+    for (const element of root.querySelectorAll(".djdt-sp-dispatch")) {
+        const id = element.dataset.spId;
+        const item = {
+            id,
+            element,
+            row: element.querySelector(".djdt-sp-row"),
+            detail: element.querySelector(".djdt-sp-detail-row"),
+            lane: null,
+            toggle: element.querySelector(".djdt-sp-toggle"),
+            family: element.dataset.spFamily,
+            search: element.dataset.spSearch || "",
+            error: element.dataset.spError === "1",
+            ms: Number.parseFloat(element.dataset.spMs) || 0,
+            collapse: (element.dataset.spCollapse || "").split(" ").filter(Boolean),
+            visible: true,
+        };
+        items.push(item);
+        byId.set(id, item);
+    }
+    const lanes = [...root.querySelectorAll("button.djdt-sp-lane[data-sp-id]")];
+    for (const lane of lanes) {
+        const item = byId.get(lane.dataset.spId);
+        if (item) {
+            item.lane = lane;
+        }
+    }
+    const expanded = new Set();
+
+    const search = root.querySelector(".djdt-sp-search");
+    const familyButtons = [...root.querySelectorAll("button.djdt-sp-family")];
+    const errors = root.querySelector(".djdt-sp-errors");
+    const slow = root.querySelector(".djdt-sp-slow");
+    const threshold = root.querySelector(".djdt-sp-threshold");
+    const statusText = root.querySelector(".djdt-sp-status-text");
+    const showNoise = root.querySelector(".djdt-sp-show-noise");
+    const empty = root.querySelector(".djdt-sp-empty");
+
+    // Restore the state of an earlier rendering; new families keep the
+    // server's default (framework signals hidden).
+    for (const button of familyButtons) {
+        const name = button.dataset.spFamily;
+        if (!(name in state.families)) {
+            state.families[name] = button.getAttribute("aria-pressed") === "true";
+        }
+        button.setAttribute("aria-pressed", String(state.families[name]));
+    }
+    if (search) {
+        search.value = state.query;
+    }
+    if (errors) {
+        errors.checked = state.errors;
+    }
+    if (slow) {
+        slow.checked = state.slow;
+    }
+    if (threshold) {
+        if (state.threshold === null) {
+            state.threshold = Number.parseFloat(threshold.value) || 0;
+        }
+        threshold.value = String(state.threshold);
+    }
+
+    function familyShown(name) {
+        return state.families[name] !== false;
+    }
+
+    function apply() {
+        const query = state.query.trim().toLowerCase();
+        const filtering = query !== "" || state.errors || state.slow;
+        let shown = 0;
+        const hiddenByFamily = {};
+        for (const item of items) {
+            const matches =
+                (query === "" || item.search.includes(query)) &&
+                (!state.errors || item.error) &&
+                (!state.slow || item.ms > state.threshold);
+            // Repeats stay folded under their first dispatch unless filtering.
+            const folded =
+                !filtering && item.collapse.some((group) => !expanded.has(group));
+            const familyOn = familyShown(item.family);
+            const visible = matches && familyOn && !folded;
+            if (matches && !familyOn && !folded) {
+                hiddenByFamily[item.family] = (hiddenByFamily[item.family] || 0) + 1;
+            }
+            if (visible) {
+                shown++;
+            }
+            if (visible !== item.visible) {
+                item.visible = visible;
+                setHidden(item.element, !visible);
+                setHidden(item.lane, !visible);
+            }
+        }
+        setHidden(empty, shown !== 0 && items.length !== 0);
+
+        const noise = hiddenByFamily.framework || 0;
+        const otherHidden = Object.entries(hiddenByFamily)
+            .filter(([name]) => name !== "framework")
+            .reduce((sum, [, count]) => sum + count, 0);
+        if (statusText) {
+            const parts = [`Showing ${shown} of ${items.length} dispatches`];
+            if (noise) {
+                parts.push(
+                    `${noise} framework dispatch${noise === 1 ? "" : "es"} hidden`
+                );
+            }
+            if (otherHidden) {
+                parts.push(`${otherHidden} hidden by family toggles`);
+            }
+            statusText.textContent = `${parts.join("; ")}.`;
+        }
+        setHidden(showNoise, noise === 0);
+        fixRovingFocus();
+    }
+
+    // Timeline: one tab stop; arrow keys move between visible bars.
+    function visibleLanes() {
+        return lanes.filter((lane) => !lane.classList.contains("djdt-sp-hidden"));
+    }
+
+    function fixRovingFocus() {
+        const visible = visibleLanes();
+        const current = lanes.find((lane) => lane.tabIndex === 0);
+        if (current && visible.includes(current)) {
+            return;
+        }
+        if (current) {
+            current.tabIndex = -1;
+        }
+        if (visible.length) {
+            visible[0].tabIndex = 0;
+        }
+    }
+
+    function focusLane(lane) {
+        for (const other of lanes) {
+            other.tabIndex = other === lane ? 0 : -1;
+        }
+        lane.focus();
+    }
+
+    function setDetail(item, open) {
+        if (!item.detail) {
+            return;
+        }
+        item.detail.classList.toggle("djdt-sp-open", open);
+        if (item.toggle) {
+            item.toggle.setAttribute("aria-expanded", String(open));
+            item.toggle.textContent = open ? "−" : "+";
+        }
+    }
+
+    // Show a dispatch's detail row: from a timeline bar or an "Inside #n" link.
+    function reveal(id) {
+        const item = byId.get(String(id));
+        if (!item) {
+            return;
+        }
+        selectTab("dispatches", false);
+        if (!item.visible) {
+            for (const group of item.collapse) {
+                expanded.add(group);
+                for (const button of root.querySelectorAll(
+                    `button.djdt-sp-repeats[data-sp-group="${CSS.escape(group)}"]`
+                )) {
+                    button.setAttribute("aria-expanded", "true");
+                }
+            }
+            state.families[item.family] = true;
+            for (const button of familyButtons) {
+                if (button.dataset.spFamily === item.family) {
+                    button.setAttribute("aria-pressed", "true");
+                }
+            }
+            apply();
+            if (!item.visible) {
+                // Still hidden by the search, errors or slow filters: clear them.
+                clearFilters();
+            }
+        }
+        setDetail(item, true);
+        for (const other of root.querySelectorAll(".djdt-highlighted, .djdt-sp-current")) {
+            other.classList.remove("djdt-highlighted", "djdt-sp-current");
+        }
+        item.row.classList.add("djdt-highlighted");
+        item.lane?.classList.add("djdt-sp-current");
+        item.row.scrollIntoView({ block: "nearest" });
+        item.toggle?.focus({ preventScroll: true });
+    }
+
+    function clearFilters() {
+        state.query = "";
+        state.errors = false;
+        state.slow = false;
+        if (search) {
+            search.value = "";
+        }
+        if (errors) {
+            errors.checked = false;
+        }
+        if (slow) {
+            slow.checked = false;
+        }
+        apply();
+    }
+
+    // Tabs (WAI-ARIA tabs pattern, automatic activation).
+    const tabs = [...root.querySelectorAll("[role=tab][data-sp-tab]")];
+    const tabPanels = [...root.querySelectorAll("[role=tabpanel][data-sp-tabpanel]")];
+
+    function selectTab(name, focus) {
+        const tab = tabs.find((candidate) => candidate.dataset.spTab === name);
+        if (!tab) {
+            return;
+        }
+        state.tab = name;
+        for (const candidate of tabs) {
+            const selected = candidate === tab;
+            candidate.setAttribute("aria-selected", String(selected));
+            candidate.tabIndex = selected ? 0 : -1;
+        }
+        for (const panel of tabPanels) {
+            setHidden(panel, panel.dataset.spTabpanel !== name);
+        }
+        if (focus) {
+            tab.focus();
+        }
+    }
+
+    // Registry filters.
+    const registrySearch = root.querySelector(".djdt-sp-registry-search");
+    const registryFired = root.querySelector(".djdt-sp-registry-fired");
+    const registryEntries = [...root.querySelectorAll("tbody.djdt-sp-registry-entry")];
+
+    function applyRegistry() {
+        const query = state.registryQuery.trim().toLowerCase();
+        for (const entry of registryEntries) {
+            const visible =
+                (query === "" || (entry.dataset.spSearch || "").includes(query)) &&
+                (!state.registryFired || entry.dataset.spFired === "1");
+            setHidden(entry, !visible);
+        }
+    }
+    if (registrySearch) {
+        registrySearch.value = state.registryQuery;
+    }
+    if (registryFired) {
+        registryFired.checked = state.registryFired;
+    }
+
+    function download() {
+        const data = root.querySelector('script[type="application/json"]');
+        if (!data) {
+            return;
+        }
+        let text = data.textContent;
+        try {
+            text = JSON.stringify(JSON.parse(text), null, 2);
+        } catch {
+            // Keep the document as embedded.
+        }
+        const requestId =
+            root.dataset.spRequestId || debugElement()?.dataset.requestId || "request";
+        const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+        const link = document.createElement("a");
+        link.href = url;
+        link.download = `signals-${requestId}.json`;
+        link.hidden = true;
+        root.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+    }
+
+    // Events: one delegated listener per kind on the panel's root.
+    root.addEventListener("input", (event) => {
+        const target = event.target;
+        if (target === search) {
+            state.query = search.value;
+            apply();
+        } else if (target === threshold) {
+            state.threshold = Number.parseFloat(threshold.value) || 0;
+            if (state.slow) {
+                apply();
+            }
+        } else if (target === registrySearch) {
+            state.registryQuery = registrySearch.value;
+            applyRegistry();
+        }
+    });
+
+    root.addEventListener("change", (event) => {
+        const target = event.target;
+        if (target === errors) {
+            state.errors = errors.checked;
+            apply();
+        } else if (target === slow) {
+            state.slow = slow.checked;
+            apply();
+        } else if (target === registryFired) {
+            state.registryFired = registryFired.checked;
+            applyRegistry();
+        }
+    });
+
+    root.addEventListener("click", (event) => {
+        const target = event.target.closest("button");
+        if (!target || !root.contains(target)) {
+            return;
+        }
+        if (target.classList.contains("djdt-sp-toggle")) {
+            const item = byId.get(target.closest(".djdt-sp-dispatch").dataset.spId);
+            if (item) {
+                setDetail(item, !item.detail.classList.contains("djdt-sp-open"));
+            }
+        } else if (target.classList.contains("djdt-sp-lane")) {
+            focusLane(target);
+            reveal(target.dataset.spId);
+        } else if (target.classList.contains("djdt-sp-jump")) {
+            reveal(target.dataset.spTarget);
+        } else if (target.classList.contains("djdt-sp-family")) {
+            const name = target.dataset.spFamily;
+            state.families[name] = !familyShown(name);
+            target.setAttribute("aria-pressed", String(state.families[name]));
+            apply();
+        } else if (target.classList.contains("djdt-sp-show-noise")) {
+            state.families.framework = true;
+            for (const button of familyButtons) {
+                if (button.dataset.spFamily === "framework") {
+                    button.setAttribute("aria-pressed", "true");
+                }
+            }
+            apply();
+        } else if (target.classList.contains("djdt-sp-repeats")) {
+            const group = target.dataset.spGroup;
+            const open = !expanded.has(group);
+            if (open) {
+                expanded.add(group);
+            } else {
+                expanded.delete(group);
+            }
+            target.setAttribute("aria-expanded", String(open));
+            apply();
+        } else if (target.dataset.spTab) {
+            selectTab(target.dataset.spTab, false);
+        } else if (target.classList.contains("djdt-sp-download")) {
+            download();
+        }
+    });
+
+    root.addEventListener("keydown", (event) => {
+        const target = event.target;
+        if (target.matches("[role=tab]")) {
+            const index = tabs.indexOf(target);
+            let next = null;
+            if (event.key === "ArrowRight") {
+                next = tabs[(index + 1) % tabs.length];
+            } else if (event.key === "ArrowLeft") {
+                next = tabs[(index - 1 + tabs.length) % tabs.length];
+            } else if (event.key === "Home") {
+                next = tabs[0];
+            } else if (event.key === "End") {
+                next = tabs[tabs.length - 1];
+            }
+            if (next) {
+                event.preventDefault();
+                selectTab(next.dataset.spTab, true);
+            }
+        } else if (target.matches("button.djdt-sp-lane")) {
+            const visible = visibleLanes();
+            const index = visible.indexOf(target);
+            let next = null;
+            if (event.key === "ArrowDown") {
+                next = visible[Math.min(index + 1, visible.length - 1)];
+            } else if (event.key === "ArrowUp") {
+                next = visible[Math.max(index - 1, 0)];
+            } else if (event.key === "Home") {
+                next = visible[0];
+            } else if (event.key === "End") {
+                next = visible[visible.length - 1];
+            }
+            if (next) {
+                event.preventDefault();
+                focusLane(next);
+            }
+        }
+    });
+
+    selectTab(state.tab, false);
+    apply();
+    applyRegistry();
+    root.dataset.spReady = "ready";
+}
+
+function initWithin(scope) {
+    for (const root of scope.querySelectorAll(".djdt-signal-panel")) {
+        initPanel(root);
+    }
+}
+
+function listen() {
+    const djDebug = debugElement();
+    if (!djDebug) {
+        return;
+    }
+    if (!listening.has(djDebug)) {
+        listening.add(djDebug);
+        djDebug.addEventListener("djdt.panel.render", (event) => {
+            const panelId = event.detail?.panelId;
+            const panel = panelId ? djDebug.querySelector(`#${CSS.escape(panelId)}`) : null;
+            if (panel) {
+                initWithin(panel);
+            }
+        });
+    }
+    // The content may already be there: rendered with the page
+    // (RENDER_PANELS) or fetched before this module finished loading.
+    initWithin(djDebug);
+}
+
+if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", listen);
+} else {
+    listen();
+}
