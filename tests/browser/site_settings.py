@@ -1,0 +1,22 @@
+"""Settings of the site the browser tests serve: the demo site, plus
+
+- the strict Content-Security-Policy middleware (``?csp=strict``),
+- ``USE_SHADOW_DOM`` from ``SIGNAL_PANEL_SHADOW_DOM`` ("1" or "0"),
+- an editor URL, so call sites render as links,
+- the History panel first in the toolbar (the demo already has it).
+"""
+
+import os
+
+from demo.settings import *  # noqa: F403
+from demo.settings import DEBUG_TOOLBAR_CONFIG, DEBUG_TOOLBAR_PANELS, MIDDLEWARE
+
+MIDDLEWARE = [*MIDDLEWARE, "tests.browser.csp.StrictCSPMiddleware"]
+
+HISTORY = "debug_toolbar.panels.history.HistoryPanel"
+DEBUG_TOOLBAR_PANELS = [HISTORY, *(p for p in DEBUG_TOOLBAR_PANELS if p != HISTORY)]
+DEBUG_TOOLBAR_CONFIG = {
+    **DEBUG_TOOLBAR_CONFIG,
+    "USE_SHADOW_DOM": os.environ.get("SIGNAL_PANEL_SHADOW_DOM", "1") == "1",
+}
+SIGNAL_PANEL = {"EDITOR_URL": "vscode://file/{path}:{line}"}

@@ -1,0 +1,20 @@
+"""The docs' screenshot script still runs (into a temporary directory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser
+
+from tests.browser import screenshots
+from tests.browser.server import Site
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_screenshots(browser: Browser, site: Site, tmp_path: Path):
+    paths = screenshots.take(browser, site.url, tmp_path)
+    assert [path.name for path in paths] == ["panel-light.png", "panel-dark.png"]
+    light, dark = (path.read_bytes() for path in paths)
+    assert light.startswith(PNG) and dark.startswith(PNG)
+    assert light != dark
