@@ -145,7 +145,9 @@ def stored_stats(base: str, request_id: str, finished: bool = True) -> dict[str,
     """The stats document stored for ``request_id`` (``/_test/stats/``)."""
 
     def attempt() -> dict[str, Any] | None:
-        response = get(base, path_for("/_test/stats/", request_id=request_id))
+        response = get(
+            base, path_for("/_test/stats/", request_id=request_id), NO_TOOLBAR
+        )
         assert response.status == 200, response.text
         stats = response.json()["stats"]
         if not stats:
