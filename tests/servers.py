@@ -575,11 +575,13 @@ def _shared_instance(name: str, factory: Callable[[], Any]) -> Iterator[Any]:
                 _shared.pop(name).stop()
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
+# Modules import these under their function names and use them by fixture
+# name ("postgres", "redis_server").
+@pytest.fixture(scope="session", name="postgres")
+def postgres_fixture() -> Iterator[Postgres]:
     yield from _shared_instance("postgres", Postgres)
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[Redis]:
+@pytest.fixture(scope="session", name="redis_server")
+def redis_server_fixture() -> Iterator[Redis]:
     yield from _shared_instance("redis", Redis)

@@ -38,11 +38,11 @@ from tests.servers import (
     get,
     path_for,
     poll,
+    postgres_fixture,  # noqa: F401  (fixture)
     read,
     stored_stats,
     titles_of,
 )
-from tests.servers import postgres as postgres
 from tests.testapp.models import Article, AuditEntry, Comment
 
 
