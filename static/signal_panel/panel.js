@@ -394,6 +394,19 @@ function initPanel(root) {
         }
     });
 
+    // The hovered or focused bar's description, next to the "Timeline"
+    // heading (its title attribute only shows on hover; screen readers read
+    // its aria-label).
+    const readout = root.querySelector(".djdt-sp-readout");
+    function describeLane(event) {
+        const lane = event.target.closest?.("button.djdt-sp-lane");
+        if (readout && lane && root.contains(lane)) {
+            readout.textContent = lane.getAttribute("title") || "";
+        }
+    }
+    root.addEventListener("focusin", describeLane);
+    root.addEventListener("mouseover", describeLane);
+
     root.addEventListener("keydown", (event) => {
         const target = event.target;
         if (target.matches("[role=tab]")) {

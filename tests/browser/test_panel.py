@@ -130,6 +130,9 @@ def test_timeline_is_one_tab_stop_with_arrow_keys(page: Page, site: Site):
     page.keyboard.press("ArrowDown")
     second = panel.lanes.nth(1)
     expect(second).to_be_focused()
+    # Focus shows what the bar is, as hovering does (its title).
+    readout = panel.root.locator(".djdt-sp-readout")
+    expect(readout).to_have_text(second.get_attribute("title"))
     expect(second).to_have_attribute("tabindex", "0")
     expect(first).to_have_attribute("tabindex", "-1")
     page.keyboard.press("End")
