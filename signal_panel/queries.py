@@ -32,7 +32,7 @@ def charge_queries(
     context: dict[str, Any],
 ) -> Any:
     call = capture._current.get()
-    if call is None or call.__class__ is not capture.ReceiverCall:
+    if call is None or call.__class__ is capture.Dispatch:
         return execute(sql, params, many, context)
     start = perf_counter()
     try:
