@@ -1,25 +1,41 @@
 """Render a stats document (live or from the store) as the panel's HTML.
 
 Everything here is derived from the stats document alone: the History panel
-re-renders old requests from the store with nothing else. The template gets
-plain values and preformatted geometry strings (percentages for the SVG
-timeline), so it never needs inline styles and never localizes a number that
-ends up in an attribute.
+re-renders old requests from the store with nothing else. Geometry is
+preformatted as percentages for the SVG timeline, so no inline style is ever
+needed and no number in an attribute is localized.
+
+The template renders the page's structure; the markup repeated per dispatch
+(a timeline lane, a table row and its details) is built here by
+:class:`Markup`, every recorded value through ``conditional_escape``: the
+template engine took seconds for a few hundred dispatches.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 from urllib.parse import quote
 
 from django.template.loader import render_to_string
-from django.utils.html import escape
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from signal_panel.describe import signal_family
 from signal_panel.stats import VERSION
 
 TEMPLATE = "signal_panel/panel.html"
+
+
+def escape(value: Any) -> str:
+    """HTML-escape ``str(value)``: ``&``, ``<``, ``>``, ``"`` and ``'``.
+
+    What ``django.utils.html.escape`` does, without its lazy-string wrapper,
+    which took most of the time of building a few hundred dispatches.
+    """
+    return html.escape(str(value), quote=True)
+
 
 REQUEST_STARTED = "django.core.signals.request_started"
 REQUEST_FINISHED = "django.core.signals.request_finished"
@@ -105,6 +121,14 @@ def build_context(
         if count
     ]
 
+    markup = Markup(panel_id)
+    lanes_html = mark_safe(
+        "".join(markup.lane(row, first=not index) for index, row in enumerate(rows))
+    )
+    rows_html = mark_safe("".join(markup.dispatch(row) for row in rows))
+    groups = _groups(groups)
+    groups_html = mark_safe("".join(markup.group(group) for group in groups))
+
     queries = summary.get("queries")
     if not isinstance(queries, int):
         queries = sum(
@@ -121,10 +145,13 @@ def build_context(
         "summary": summary,
         "receiver_queries": int(queries),
         "dispatches": rows,
+        "lanes_html": lanes_html,
+        "rows_html": rows_html,
         "families": families,
         "hidden_by_default": sum(counts.get(family, 0) for family in HIDDEN_BY_DEFAULT),
         "slow_ms": SLOW_MS,
-        "groups": _groups(groups),
+        "groups": groups,
+        "groups_html": groups_html,
         "orphans": stats.get("orphans") or [],
         "failures": stats.get("failures") or [],
         "span_ms": end,
@@ -418,3 +445,432 @@ def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
     return float(value)
+
+
+class Markup:
+    """The HTML of one dispatch: its timeline lane, its table row, its details.
+
+    Every value from the stats document goes through :func:`escape` (or
+    :func:`breakable`, which escapes); only the literal markup here is not.
+    ``text_num`` is for text that is escaped as a whole afterwards.
+    Numbers are formatted with the active locale's decimal separator, like
+    the template's ``floatformat``.
+    """
+
+    def __init__(self, panel_id: str) -> None:
+        self.panel_id = escape(panel_id)
+        self.decimal = str(get_format("DECIMAL_SEPARATOR"))
+        self.t = {
+            "error": escape(gettext("error")),
+            "repeat": escape(gettext("repeat")),
+            "none": escape(gettext("none")),
+            "in": escape(gettext("in")),
+            "async": "async",
+            "same": escape(
+                gettext("Same signal, sender and receivers as an earlier dispatch")
+            ),
+            "group_count": escape(
+                gettext("Sends of this signal, sender and receivers in the request")
+            ),
+            "signal": escape(gettext("Signal")),
+            "sender": escape(gettext("Sender")),
+            "sent_from": escape(gettext("Sent from")),
+            "not_recorded": escape(gettext("not recorded")),
+            "inside": escape(gettext("Inside")),
+            "not_kept": escape(gettext("not kept in detail")),
+            "nested": escape(gettext("Nested")),
+            "group": escape(gettext("Group")),
+            "dispatch": escape(gettext("Dispatch")),
+            "kwargs": escape(gettext("Keyword arguments")),
+            "no_kwargs": escape(gettext("none besides sender")),
+            "called": escape(gettext("Receivers called")),
+            "receiver": escape(gettext("Receiver")),
+            "at": escape(gettext("At")),
+            "time": escape(gettext("Time")),
+            "queries": escape(gettext("Queries")),
+            "returned": escape(gettext("Returned or raised")),
+            "nested_queries": escape(
+                gettext("Run by dispatches nested inside this receiver")
+            ),
+            "nested_word": escape(gettext("nested")),
+            "not_called": escape(gettext("Connected but not called")),
+            "raised": escape(gettext("Raised out of the send")),
+            "at_word": escape(gettext("at")),
+            "took_word": escape(gettext("took")),
+        }
+        self.tooltip_format = gettext(
+            "%(signal)s — sender %(sender)s — at %(start)s ms, took %(duration)s ms"
+        )
+        self.error_suffix = " — " + gettext("error")
+        self.details_format = gettext("Details of %(name)s #%(id)s")
+
+    def text_num(self, value: Any, places: int) -> str:
+        """``value`` with ``places`` decimals and the locale's separator."""
+        text = f"{_number(value):.{places}f}"
+        return text.replace(".", self.decimal) if self.decimal != "." else text
+
+    def num(self, value: Any, places: int) -> str:
+        return escape(self.text_num(value, places))
+
+    def tooltip(self, row: dict[str, Any]) -> str:
+        text = self.tooltip_format % {
+            "signal": row["signal"],
+            "sender": row["sender"],
+            "start": self.text_num(row.get("start_ms"), 2),
+            "duration": self.text_num(row.get("duration_ms"), 3),
+        }
+        if row["has_error"]:
+            text += self.error_suffix
+        return escape(text)
+
+    def lane(self, row: dict[str, Any], first: bool = False) -> str:
+        family = escape(row["family"])
+        classes = f"djdt-sp-lane djdt-sp-fam-{family}"
+        if row["has_error"]:
+            classes += " djdt-sp-error"
+        if row["anchor"]:
+            classes += " djdt-sp-anchor"
+        nest = (
+            '<span class="djdt-sp-nest" aria-hidden="true">↳</span>'
+            if row["depth"]
+            else ""
+        )
+        markers = "".join(
+            f'<line class="djdt-sp-marker" x1="{escape(m["x"])}" '
+            f'x2="{escape(m["x"])}" y1="0" y2="100%"></line>'
+            for m in row["markers"]
+        )
+        subs = []
+        for call in row["receivers"]:
+            error = call["error"]
+            title = f"{call['name']} — {self.text_num(call.get('duration_ms'), 3)} ms"
+            if error:
+                title += f" — {error.get('type', '')}"
+            subs.append(
+                '<rect class="djdt-sp-bar-receiver'
+                f'{" djdt-sp-bar-error" if error else ""}" x="{escape(call["x"])}"'
+                f' y="12" width="{escape(call["width"])}" height="4">'
+                f"<title>{escape(title)}</title></rect>"
+            )
+        return (
+            f'<button type="button" class="{classes}" data-sp-id="{escape(row["id"])}"'
+            f' tabindex="{0 if first else -1}" title="{self.tooltip(row)}">'
+            f'<span class="djdt-sp-lane-label djdt-sp-depth-{row["depth_class"]}">'
+            f'{nest}<span class="djdt-sp-lane-name">{escape(row["short_name"])}</span>'
+            f' <span class="djdt-sp-lane-sender">{escape(row["sender"])}</span></span>'
+            '<svg class="djdt-sp-track" xmlns="http://www.w3.org/2000/svg"'
+            ' aria-hidden="true" focusable="false">'
+            f"{markers}"
+            f'<rect class="djdt-sp-bar-dispatch" x="{escape(row["x"])}" y="2"'
+            f' width="{escape(row["width"])}" height="8" rx="1.5"></rect>'
+            f"{''.join(subs)}</svg></button>"
+        )
+
+    def dispatch(self, row: dict[str, Any]) -> str:
+        t = self.t
+        ident = escape(row["id"])
+        family = escape(row["family"])
+        classes = f"djdt-sp-dispatch djdt-sp-fam-{family}"
+        if row["has_error"]:
+            classes += " djdt-sp-error"
+        if row["anchor"]:
+            classes += " djdt-sp-anchor"
+        toggle_label = escape(
+            self.details_format % {"name": row["short_name"], "id": row["id"]}
+        )
+        receivers = (
+            "".join(
+                '<code class="djdt-sp-receiver'
+                f'{" djdt-sp-receiver-error" if call["error"] else ""}">'
+                f"{call['name_html']}</code>"
+                for call in row["receivers"]
+            )
+            or f"<em>{t['none']}</em>"
+        )
+        return (
+            f'<div class="{classes}" role="rowgroup" data-sp-id="{ident}"'
+            f' data-sp-family="{family}" data-sp-search="{escape(row["search"])}"'
+            f' data-sp-ms="{_number(row.get("duration_ms")):f}"'
+            f' data-sp-error="{"1" if row["has_error"] else ""}"'
+            f' data-sp-collapse="{escape(row["collapse"])}">'
+            f'<div id="{self.panel_id}Main_{ident}" class="djdt-sp-tr djdt-sp-row"'
+            ' role="row"><span class="djdt-sp-td" role="cell">'
+            '<button type="button" class="djdt-sp-toggle" aria-expanded="false"'
+            f' aria-controls="{self.panel_id}Details_{ident}"'
+            f' aria-label="{toggle_label}">+</button></span>'
+            '<span class="djdt-sp-td djdt-sp-num" role="cell">'
+            f"{self.num(row.get('start_ms'), 2)}&nbsp;ms</span>"
+            '<span class="djdt-sp-td djdt-sp-num" role="cell">'
+            f"{self.num(row.get('duration_ms'), 3)}&nbsp;ms</span>"
+            f'<span class="djdt-sp-td djdt-sp-signal-cell" role="cell">'
+            f"{self._signal_cell(row)}</span>"
+            '<span class="djdt-sp-td" role="cell"><code class="djdt-sp-sender">'
+            f"{row['sender_html']}</code></span>"
+            f'<span class="djdt-sp-td" role="cell">{receivers}</span>'
+            '<span class="djdt-sp-td djdt-sp-num" role="cell">'
+            f"{row['query_count'] or ''}</span></div>"
+            f'<div id="{self.panel_id}Details_{ident}" class="djdt-sp-detail-row"'
+            f' role="row" data-sp-detail="{ident}">'
+            f'<div class="djdt-sp-detail" role="cell">{self._detail(row)}</div>'
+            "</div></div>"
+        )
+
+    def _signal_cell(self, row: dict[str, Any]) -> str:
+        t = self.t
+        nest = (
+            '<span class="djdt-sp-nest" aria-hidden="true">↳</span>'
+            if row["depth"]
+            else ""
+        )
+        html = (
+            f'<span class="djdt-sp-indent djdt-sp-depth-{row["depth_class"]}">{nest}'
+            '<span class="djdt-sp-swatch" aria-hidden="true"></span>'
+            f'<code class="djdt-sp-name" title="{escape(row["signal"])}">'
+            f"{escape(row['short_name'])}</code>"
+            f'<small class="djdt-sp-module">{escape(row["module"])}</small></span>'
+        )
+        method = row.get("method")
+        if method and method != "send":
+            html += f' <span class="djdt-sp-tag">{escape(method)}</span>'
+        if row["has_error"]:
+            html += f' <span class="djdt-sp-tag djdt-sp-tag-error">{t["error"]}</span>'
+        if row["lead"] is not None:
+            if row["group_count"] > 1:
+                html += (
+                    f' <span class="djdt-sp-tag" title="{t["group_count"]}">'
+                    f"&times;{row['group_count']}</span>"
+                )
+            if row["folded"]:
+                label = escape(
+                    ngettext(
+                        "%(count)s more like it",
+                        "%(count)s more like it",
+                        row["folded"],
+                    )
+                    % {"count": row["folded"]}
+                )
+                html += (
+                    ' <button type="button" class="djdt-sp-repeats"'
+                    f' data-sp-group="{escape(row.get("group"))}"'
+                    f' aria-expanded="false">{label}</button>'
+                )
+        elif row["repeat"]:
+            html += (
+                f' <span class="djdt-sp-tag" title="{t["same"]}">{t["repeat"]}</span>'
+            )
+        return html
+
+    def _detail(self, row: dict[str, Any]) -> str:
+        t = self.t
+        facts = [
+            f"<dt>{t['signal']}</dt><dd><code>{escape(row['signal'])}</code>"
+            f' <span class="djdt-sp-tag">{escape(row["family"])}</span>'
+            f' <span class="djdt-sp-tag">{escape(row.get("method") or "")}</span></dd>',
+            f"<dt>{t['sender']}</dt><dd><code>{escape(row['sender'])}</code></dd>",
+        ]
+        site = row["call_site"]
+        if site:
+            where = f"{site[0]}:{site[1]}"
+            source = (
+                f'<a class="djdt-sp-source" href="{escape(row["call_site_url"])}">'
+                f"{escape(where)}</a>"
+                if row["call_site_url"]
+                else f'<code class="djdt-sp-source">{escape(where)}</code>'
+            )
+            facts.append(
+                f"<dt>{t['sent_from']}</dt><dd>{source} {t['in']}"
+                f" <code>{escape(site[2])}</code></dd>"
+            )
+        else:
+            facts.append(
+                f"<dt>{t['sent_from']}</dt><dd><em>{t['not_recorded']}</em></dd>"
+            )
+        parent = row.get("parent")
+        if parent is not None:
+            if row.get("parent_kept") and row["parent_signal"]:
+                inside = (
+                    '<button type="button" class="djdt-sp-jump"'
+                    f' data-sp-target="{escape(parent)}">#{escape(parent)}'
+                    f" <code>{escape(row['parent_signal'])}</code></button>"
+                )
+            else:
+                inside = f"#{escape(parent)} ({t['not_kept']})"
+            facts.append(f"<dt>{t['inside']}</dt><dd>{inside}</dd>")
+        if row["children"]:
+            nested = ngettext(
+                "%(count)s dispatch sent by its receivers",
+                "%(count)s dispatches sent by its receivers",
+                row["children"],
+            ) % {"count": row["children"]}
+            facts.append(f"<dt>{t['nested']}</dt><dd>{escape(nested)}</dd>")
+        group = row["group_info"]
+        if _number(group.get("count")) > 1:
+            text = gettext(
+                "%(count)s sends with the same sender and receivers"
+                " (%(detailed)s kept in detail): %(total)s ms in all,"
+                " %(mean)s ms mean, %(max)s ms max"
+            ) % {
+                "count": int(_number(group.get("count"))),
+                "detailed": int(_number(group.get("detailed"))),
+                "total": self.text_num(group.get("total_ms"), 3),
+                "mean": self.text_num(group.get("mean_ms"), 3),
+                "max": self.text_num(group.get("max_ms"), 3),
+            }
+            facts.append(f"<dt>{t['group']}</dt><dd>{escape(text)}</dd>")
+        facts.append(
+            f"<dt>{t['dispatch']}</dt><dd>#{escape(row['id'])},"
+            f" {t['at_word']} {self.num(row.get('start_ms'), 3)} ms,"
+            f" {t['took_word']} {self.num(row.get('duration_ms'), 3)} ms</dd>"
+        )
+        html = f'<dl class="djdt-sp-facts">{"".join(facts)}</dl>'
+
+        context = _pairs(row.get("model_context"))
+        if context:
+            chips = "".join(
+                f'<span class="djdt-sp-chip"><span>{escape(key)}</span>='
+                f"<code>{escape(value)}</code></span>"
+                for key, value in context
+            )
+            html += f'<p class="djdt-sp-context">{chips}</p>'
+
+        html += f"<h5>{t['kwargs']}</h5>"
+        kwargs = _pairs(row.get("kwargs"))
+        if kwargs:
+            html += (
+                '<table class="djdt-sp-kwargs"><tbody>'
+                + "".join(
+                    f'<tr><th scope="row"><code>{escape(key)}</code></th>'
+                    f'<td><code class="djdt-sp-value">{escape(value)}</code></td></tr>'
+                    for key, value in kwargs
+                )
+                + "</tbody></table>"
+            )
+        else:
+            html += f"<p><em>{t['no_kwargs']}</em></p>"
+
+        html += f"<h5>{t['called']}</h5>"
+        if row["receivers"]:
+            html += (
+                '<table class="djdt-sp-calls"><thead><tr>'
+                f"<th>{t['receiver']}</th><th>{t['at']}</th><th>{t['time']}</th>"
+                f"<th>{t['queries']}</th><th>{t['returned']}</th></tr></thead><tbody>"
+                + "".join(self._call(call) for call in row["receivers"])
+                + "</tbody></table>"
+            )
+        else:
+            html += f"<p><em>{t['none']}</em></p>"
+
+        if row["not_called"]:
+            html += (
+                f"<h5>{t['not_called']}</h5>"
+                '<table class="djdt-sp-not-called"><tbody>'
+                + "".join(
+                    f"<tr><td><code>{escape(n.get('name', ''))}</code></td>"
+                    f"<td>{escape(n.get('reason', ''))}</td></tr>"
+                    for n in row["not_called"]
+                )
+                + "</tbody></table>"
+            )
+        error = row.get("error")
+        if isinstance(error, dict):
+            html += (
+                f'<h5 class="djdt-sp-error-text">{t["raised"]}</h5>'
+                f'<p><strong class="djdt-sp-error-text">{escape(error.get("type", ""))}'
+                f"</strong>: {escape(error.get('message', ''))}</p>"
+                f"{self._traceback(row['error_frames'])}"
+            )
+        return html
+
+    def _call(self, call: dict[str, Any]) -> str:
+        t = self.t
+        error = call["error"]
+        name = call["name_html"]
+        if call.get("is_async"):
+            name += f' <span class="djdt-sp-tag">{t["async"]}</span>'
+        queries = (
+            "<br>".join(
+                f"{escape(q.get('count'))} <small>({escape(q.get('alias'))},"
+                f" {self.num(q.get('time_ms'), 2)} ms)</small>"
+                for q in call["queries"]
+            )
+            or "0"
+        )
+        if call["nested_query_count"]:
+            queries += (
+                f'<br><small title="{t["nested_queries"]}">'
+                f"+{call['nested_query_count']} {t['nested_word']}"
+                f" ({self.num(call['nested_query_ms'], 2)} ms)</small>"
+            )
+        if error:
+            outcome = (
+                f'<strong class="djdt-sp-error-text">{escape(error.get("type", ""))}'
+                f"</strong>: {escape(error.get('message', ''))}"
+                f"{self._traceback(call['frames'])}"
+            )
+        else:
+            outcome = f'<code class="djdt-sp-value">{escape(call.get("result"))}</code>'
+        return (
+            f'<tr class="{"djdt-sp-error" if error else ""}">'
+            f"<td><code>{name}</code></td>"
+            f'<td class="djdt-time">{self.num(call.get("start_ms"), 3)}&nbsp;ms</td>'
+            f'<td class="djdt-time">{self.num(call.get("duration_ms"), 3)}&nbsp;ms</td>'
+            f'<td class="djdt-time">{queries}</td><td>{outcome}</td></tr>'
+        )
+
+    def group(self, group: dict[str, Any]) -> str:
+        """A row of the "Groups and orphans" tab."""
+        receivers = "<br>".join(
+            f'<code class="djdt-sp-receiver">{r["name_html"]}</code>'
+            f" <small>{self.num(r.get('total_ms'), 3)} ms"
+            + (
+                ", "
+                + escape(
+                    ngettext("%(count)s query", "%(count)s queries", r["queries"])
+                    % {"count": r["queries"]}
+                )
+                if isinstance(r.get("queries"), int) and r["queries"]
+                else ""
+            )
+            + "</small>"
+            for r in group["receivers"]
+        )
+        errors = group.get("errors")
+        return (
+            f'<tr class="djdt-sp-fam-{escape(group["family"])}'
+            f'{" djdt-sp-error" if errors else ""}">'
+            '<td><span class="djdt-sp-swatch" aria-hidden="true"></span>'
+            f'<code class="djdt-sp-name">{group["signal_html"]}</code></td>'
+            f"<td><code>{group['sender_html']}</code></td><td>{receivers}</td>"
+            f'<td class="djdt-time">{escape(group.get("count", ""))}</td>'
+            f'<td class="djdt-time">{self.num(group.get("total_ms"), 3)}&nbsp;ms</td>'
+            f'<td class="djdt-time">{self.num(group.get("mean_ms"), 3)}&nbsp;ms</td>'
+            f'<td class="djdt-time">{self.num(group.get("max_ms"), 3)}&nbsp;ms</td>'
+            f'<td class="djdt-time">{escape(errors or 0)}</td>'
+            f'<td class="djdt-time">{escape(group.get("detailed", ""))}</td></tr>'
+        )
+
+    def _traceback(self, frames: list[dict[str, Any]]) -> str:
+        if not frames:
+            return ""
+        lines = []
+        for frame in frames:
+            where = f"{frame['file']}:{frame['line']}"
+            place = (
+                f'<a href="{escape(frame["url"])}">{escape(where)}</a>'
+                if frame["url"]
+                else f'<span class="djdt-path">{escape(where)}</span>'
+            )
+            lines.append(
+                f"{place} {self.t['in']} <span>{escape(frame['function'])}</span>\n"
+                f'    <span class="djdt-code">{escape(frame["code"])}</span>\n'
+            )
+        return f'<pre class="djdt-stack djdt-sp-traceback">{"".join(lines)}</pre>'
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    """``[[key, value], ...]`` from the document, tolerating odd shapes."""
+    return [
+        (pair[0], pair[1])
+        for pair in value or ()
+        if isinstance(pair, list | tuple) and len(pair) >= 2
+    ]

@@ -1,8 +1,9 @@
 """A live demo site and a real browser for the panel's end-to-end tests.
 
-The demo site is migrated and seeded once per test session; two servers share
-its database: one with the toolbar in a shadow root (ddt's default), one with
-``USE_SHADOW_DOM = False``, started only for the tests that ask for it.
+The demo site is migrated and seeded once per test session; the servers share
+its database: one with the toolbar in a shadow root (ddt's default); one with
+``USE_SHADOW_DOM = False`` and one with ``RENDER_PANELS = True``, started only
+for the tests that ask for them.
 
 The browser is Debian's Chromium driven by Playwright. Playwright's sync API
 keeps an event loop running in the test thread, which Django would take for
@@ -41,6 +42,14 @@ def site(demo_var_dir: Path) -> Iterator[Site]:
 def light_dom_site(demo_var_dir: Path) -> Iterator[Site]:
     """The demo site with ``USE_SHADOW_DOM = False``."""
     served = serve(demo_var_dir, shadow_dom=False)
+    yield served
+    stop(served)
+
+
+@pytest.fixture(scope="session")
+def inline_site(demo_var_dir: Path) -> Iterator[Site]:
+    """The demo site with ``RENDER_PANELS = True``: panels come with the page."""
+    served = serve(demo_var_dir, render_panels=True)
     yield served
     stop(served)
 

@@ -40,6 +40,7 @@ START_TIMEOUT = 60.0
 class Site:
     url: str
     shadow_dom: bool
+    render_panels: bool
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -50,7 +51,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _environ(var_dir: Path, shadow_dom: bool) -> dict[str, str]:
+def _environ(
+    var_dir: Path, shadow_dom: bool = True, render_panels: bool = False
+) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -60,6 +63,7 @@ def _environ(var_dir: Path, shadow_dom: bool) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE=SETTINGS,
         DEMO_VAR_DIR=str(var_dir),
         SIGNAL_PANEL_SHADOW_DOM="1" if shadow_dom else "0",
+        SIGNAL_PANEL_RENDER_PANELS="1" if render_panels else "0",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         PYTHONUNBUFFERED="1",
     )
@@ -86,7 +90,7 @@ def _get(url: str, path: str) -> int:
         connection.close()
 
 
-def serve(var_dir: Path, shadow_dom: bool) -> Site:
+def serve(var_dir: Path, shadow_dom: bool = True, render_panels: bool = False) -> Site:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = var_dir / f"runserver-{port}.log"
@@ -101,12 +105,12 @@ def serve(var_dir: Path, shadow_dom: bool) -> Site:
                 f"127.0.0.1:{port}",
             ],
             cwd=ROOT,
-            env=_environ(var_dir, shadow_dom),
+            env=_environ(var_dir, shadow_dom, render_panels),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    site = Site(url, shadow_dom, process, log)
+    site = Site(url, shadow_dom, render_panels, process, log)
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         if process.poll() is not None:
@@ -132,6 +136,6 @@ def stop(site: Site) -> None:
 
 def prepare(var_dir: Path) -> None:
     """Migrate and seed the demo's database in ``var_dir``."""
-    env = _environ(var_dir, shadow_dom=True)
+    env = _environ(var_dir)
     _manage(env, "migrate", "--no-input", "-v0")
     _manage(env, "seed_demo")

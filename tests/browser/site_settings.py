@@ -2,6 +2,8 @@
 
 - the strict Content-Security-Policy middleware (``?csp=strict``),
 - ``USE_SHADOW_DOM`` from ``SIGNAL_PANEL_SHADOW_DOM`` ("1" or "0"),
+- ``RENDER_PANELS`` from ``SIGNAL_PANEL_RENDER_PANELS`` ("1": panels rendered
+  with the page instead of fetched when opened),
 - an editor URL, so call sites render as links,
 - the History panel first in the toolbar (the demo already has it).
 """
@@ -18,5 +20,6 @@ DEBUG_TOOLBAR_PANELS = [HISTORY, *(p for p in DEBUG_TOOLBAR_PANELS if p != HISTO
 DEBUG_TOOLBAR_CONFIG = {
     **DEBUG_TOOLBAR_CONFIG,
     "USE_SHADOW_DOM": os.environ.get("SIGNAL_PANEL_SHADOW_DOM", "1") == "1",
+    "RENDER_PANELS": os.environ.get("SIGNAL_PANEL_RENDER_PANELS") == "1",
 }
 SIGNAL_PANEL = {"EDITOR_URL": "vscode://file/{path}:{line}"}

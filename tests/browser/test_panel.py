@@ -56,7 +56,9 @@ def test_timeline_shows_the_request_and_the_page_signals(page: Page, site: Site)
     title = user_save.get_attribute("title")
     assert title.startswith("django.db.models.signals.post_save — sender auth.User")
     assert " ms" in title
-    assert user_save.get_attribute("aria-label") == title
+    # Named by its label ("post_save auth.User"), described by its title.
+    expect(user_save).to_have_accessible_name(re.compile(r"^post_save\s+auth\.User$"))
+    expect(user_save).to_have_accessible_description(title)
     receiver_titles = user_save.locator("rect.djdt-sp-bar-receiver title")
     assert any("create_profile" in t for t in receiver_titles.all_text_contents())
 
@@ -417,3 +419,19 @@ def test_light_dom(page: Page, light_dom_site: Site):
     expect(panel.detail(panel.lane("report_requested"))).to_be_visible()
     with page.expect_download():
         panel.root.locator("button.djdt-sp-download").click()
+
+
+def test_panels_rendered_with_the_page(page: Page, inline_site: Site):
+    """RENDER_PANELS: the content and its script come with the page; the
+    module initialises it at load, before the panel is opened."""
+    panel = SignalsPanel(page, inline_site.url)
+    panel.goto("/events/robust/")
+    assert page.locator("#djDebug").get_attribute("data-request-id") is None
+    root = page.locator("#SignalPanel .djdt-signal-panel")
+    expect(root).to_have_attribute("data-sp-ready", "ready")
+    page.locator("#djDebugToolbar a.SignalPanel").click()
+    # Rendered before request_finished was sent: the panel says so.
+    expect(root.locator(".djdt-sp-note")).to_contain_text("request_finished")
+    assert panel.lane_names() == ["request_started", "report_requested"]
+    panel.root.locator("input.djdt-sp-errors").check()
+    assert panel.lane_names() == ["report_requested"]
