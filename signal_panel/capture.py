@@ -262,9 +262,10 @@ def _begin(
     if id(signal) in ignored_signal_ids or id(sender) in ignored_sender_ids:
         return (), None
     if not signal.receivers or (signal.use_caching and _cached_none(signal, sender)):
+        # An orphan: counted, and the caller returns [] as Django would.
         for recording in recordings:
             recording.count_orphan(signal, sender)
-        return (), None
+        return recordings, None
     return recordings, Dispatch(signal, method, sender, named)
 
 
@@ -366,6 +367,10 @@ def _record_sync(
         _fail(_recordings.get() or (), exc)
         recordings, dispatch = (), None
     if dispatch is None:
+        if recordings:  # An orphan, counted: no receivers, nothing to call.
+            if signal is request_finished:
+                _finished(signal)
+            return []
         try:
             return original(signal, sender, **named)
         finally:
@@ -398,6 +403,10 @@ async def _record_async(
         _fail(_recordings.get() or (), exc)
         recordings, dispatch = (), None
     if dispatch is None:
+        if recordings:  # An orphan, counted: no receivers, nothing to call.
+            if signal is request_finished:
+                _finished(signal)
+            return []
         try:
             return await original(signal, sender, **named)
         finally:
