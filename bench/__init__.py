@@ -1,0 +1,1 @@
+"""signal_panel's benchmarks: ``python bench/run.py`` (see docs/performance.md)."""

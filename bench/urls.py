@@ -1,0 +1,10 @@
+from debug_toolbar.toolbar import debug_toolbar_urls
+from django.urls import path
+
+from bench.benchapp import views
+
+urlpatterns = [
+    path("rows/", views.rows),
+    path("saves/", views.saves),
+    *debug_toolbar_urls(),
+]
