@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from time import perf_counter
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
@@ -242,10 +243,13 @@ class Recording:
 
     def start(self, dispatch: Dispatch) -> None:
         """Django has resolved the receivers; none has run yet."""
+        receivers = dispatch.receivers
+        # _make_id only where needed: a weakly connected bound method is a
+        # new object each send; id() is the same as _make_id for the rest.
         key = (
             id(dispatch.signal),
             id(dispatch.sender),
-            *map(_make_id, dispatch.receivers),
+            *map(_make_id if MethodType in map(type, receivers) else id, receivers),
         )
         group = self.groups.get(key)
         if group is None:
@@ -282,26 +286,27 @@ class Recording:
         duration = dispatch.duration or 0.0
         group.count += 1
         group.total += duration
-        calls = dispatch.calls
-        errors = sum(1 for call in calls if call.error is not None)
-        if errors or dispatch.error is not None:
+        failed = dispatch.error is not None
+        totals = group.receiver_totals
+        for call in dispatch.calls:
+            # call.index: the receiver's position in dispatch.receivers.
+            totals[call.index] += call.duration or 0.0
+            if call.error is not None:
+                failed = True
+            if call.queries:
+                group.receiver_queries[call.index] += sum(
+                    count for count, _ in call.queries.values()
+                )
+        if failed:
             group.errors += 1
-        for call in calls:
-            for index, receiver in enumerate(dispatch.receivers):
-                if receiver is call.receiver:
-                    group.receiver_totals[index] += call.duration or 0.0
-                    if call.queries:
-                        group.receiver_queries[index] += sum(
-                            count for count, _ in call.queries.values()
-                        )
-                    break
         if record is None and duration > group.max and group.detailed:
             # Slower than every dispatch of its group so far: keep it too.
             record = DispatchRecord(
                 dispatch, group, self.describer.kwargs(dispatch.named)
             )
             group.slowest = record
-        group.max = max(group.max, duration)
+        if duration > group.max:
+            group.max = duration
         if record is not None:
             self._complete(record, dispatch)
 
