@@ -156,10 +156,11 @@ class Dispatch:
         self.sender = sender
         self.named = named
         self.parent = _current.get()
-        self.receivers: list[Any] = []
+        # Set when Django has resolved the receivers (see _probe).
+        self.receivers: list[Any] = ()  # type: ignore[assignment]
         # Django's connection list as it was before this send, for the
         # receivers that did not run and why.
-        self.connected: list[Any] = []
+        self.connected: list[Any] = ()  # type: ignore[assignment]
         self.calls: list[ReceiverCall] = []
         self.duration: float | None = None
         self.error: BaseException | None = None
@@ -309,16 +310,20 @@ def _end(
     for recording in recordings:
         recording.finish(dispatch)
     dispatch.named = None  # type: ignore[assignment]
-    for call in dispatch.calls:
-        # Break the dispatch <-> call (and traceback) cycles so that weakly
-        # connected receivers die when Django's own references go, not at the
-        # next garbage collection.
-        call.dispatch = call.result = call.error = None  # type: ignore[assignment]
-    dispatch.error = None
+    # Swap the user's receivers back, and break the dispatch <-> call (and
+    # traceback) cycles so that weakly connected receivers die when Django's
+    # own references go, not at the next garbage collection.
+    swapped = 0
     if responses:
-        for index, (receiver, response) in enumerate(responses):
-            if receiver.__class__ in _PROBES:
-                responses[index] = (receiver.receiver, response)
+        for index, (call, response) in enumerate(responses):
+            if call.__class__ in _PROBES:
+                responses[index] = (call.receiver, response)
+                call.dispatch = call.result = call.error = None
+                swapped += 1
+    if swapped != len(dispatch.calls):
+        for call in dispatch.calls:
+            call.dispatch = call.result = call.error = None  # type: ignore[assignment]
+    dispatch.error = None
 
 
 def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
@@ -386,7 +391,8 @@ def _record_sync(
         raise
     _current.reset(token)
     _safely_end(recordings, dispatch, responses)
-    _finished(signal)
+    if signal is request_finished:
+        _finished(signal)
     return responses
 
 
@@ -499,7 +505,10 @@ def _probe(
     """Start the dispatch in each recording; hand Django probes to call."""
     dispatch.armed = False
     dispatch.connected = _weakly(connected)
-    dispatch.receivers = [*sync_receivers, *async_receivers]
+    # Django made these lists for this send alone; it gets the probes instead.
+    dispatch.receivers = (
+        [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
+    )
     for recording in _open_recordings():
         recording.start(dispatch)
     call = _SyncProbe.for_names(tuple(dispatch.named))
@@ -517,6 +526,11 @@ def _weakly(connected: list[Any]) -> list[Any]:
     """Django's connection entries, holding strongly connected receivers only
     weakly: a receiver disconnected during the send must die when Django lets
     go of it, as it would without recording."""
+    for entry in connected:
+        if not isinstance(entry[1], weakref.ReferenceType):
+            break
+    else:
+        return connected  # All weak (Django's default): the copy as it is.
     entries = []
     for entry in connected:
         target = entry[1]
