@@ -16,7 +16,7 @@ import sys
 import sysconfig
 import traceback
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from time import perf_counter
 from types import MethodType
@@ -168,17 +168,26 @@ class Group:
         "receiver_totals",
         "receivers",
         "sender",
+        "sender_ref",
         "signal",
         "signal_name",
         "slowest",
         "total",
     )
 
-    def __init__(self, index: int, signal: Signal, sender: str, receivers: list[str]):
+    def __init__(
+        self,
+        index: int,
+        signal: Signal,
+        sender: str,
+        receivers: list[str],
+        sender_ref: Callable[[], Any],
+    ):
         self.index = index
         self.signal = signal
         self.signal_name = signal_name(signal)
         self.sender = sender
+        self.sender_ref = sender_ref
         self.receivers = receivers
         self.count = 0
         self.detailed = 0
@@ -193,12 +202,27 @@ class Group:
 class Orphan:
     """Sends of one (signal, sender) that found no receivers: only counted."""
 
-    __slots__ = ("count", "sender", "signal")
+    __slots__ = ("count", "sender", "sender_ref", "signal")
 
-    def __init__(self, signal: Signal, sender: str) -> None:
+    def __init__(self, signal: Signal, sender: str, sender_ref: Callable[[], Any]):
         self.signal = signal
         self.sender = sender
+        self.sender_ref = sender_ref
         self.count = 1
+
+
+def hold_sender(sender: Any) -> Callable[[], Any]:
+    """A way back to the sender that does not change its lifetime.
+
+    Groups and orphan counters are keyed by ``id(sender)``; once a sender is
+    freed, a new object can get its id. The ref tells them apart. Senders
+    that cannot be weakly referenced (str, int, None...) are held: Django
+    cannot hold them weakly either, so their lifetime does not matter to it.
+    """
+    try:
+        return weakref.ref(sender)
+    except TypeError:
+        return lambda: sender
 
 
 class Recording:
@@ -229,15 +253,21 @@ class Recording:
     def count_orphan(self, signal: Signal, sender: Any) -> None:
         key = (id(signal), id(sender))
         orphan = self.orphans.get(key)
+        if orphan is not None and orphan.sender_ref() is not sender:
+            # The sender it counted was freed and its id reused.
+            self.orphans[(MANY, len(self.orphans))] = self.orphans.pop(key)
+            orphan = None
         if orphan is not None:
             orphan.count += 1
         elif len(self.orphans) < MAX_KEYS:
-            self.orphans[key] = Orphan(signal, self.describe_sender(sender))
+            self.orphans[key] = Orphan(
+                signal, self.describe_sender(sender), hold_sender(sender)
+            )
         else:  # A new sender object per send: one bucket per signal.
             key = (id(signal), MANY)
             orphan = self.orphans.get(key)
             if orphan is None:
-                self.orphans[key] = Orphan(signal, MANY_SENDERS)
+                self.orphans[key] = Orphan(signal, MANY_SENDERS, hold_sender(MANY))
             else:
                 orphan.count += 1
 
@@ -252,19 +282,25 @@ class Recording:
             *map(_make_id if MethodType in map(type, receivers) else id, receivers),
         )
         group = self.groups.get(key)
+        if group is not None and group.sender_ref() is not dispatch.sender:
+            # The sender it grouped was freed and its id reused.
+            self.groups[(MANY, group.index)] = self.groups.pop(key)
+            group = None
         if group is None:
             sender = self.describe_sender(dispatch.sender)
+            sender_ref = hold_sender(dispatch.sender)
             if len(self.groups) >= MAX_KEYS:
                 # A new sender object per send: one group per signal and receivers.
                 key = (id(dispatch.signal), MANY, *map(_make_id, dispatch.receivers))
                 group = self.groups.get(key)
-                sender = MANY_SENDERS
+                sender, sender_ref = MANY_SENDERS, hold_sender(MANY)
             if group is None:
                 group = self.groups[key] = Group(
                     len(self.groups),
                     dispatch.signal,
                     sender,
                     [callable_name(r) for r in dispatch.receivers],
+                    sender_ref,
                 )
         record = None
         if (
@@ -272,9 +308,7 @@ class Recording:
             and len(self.dispatches) < self.config.max_detailed
         ):
             group.detailed += 1
-            record = DispatchRecord(
-                dispatch, group, self.describer.kwargs(dispatch.named)
-            )
+            record = self._detail(dispatch, group)
             if self.config.capture_call_site:
                 record.call_site = call_site()
             self.dispatches.append(record)
@@ -301,14 +335,17 @@ class Recording:
             group.errors += 1
         if record is None and duration > group.max and group.detailed:
             # Slower than every dispatch of its group so far: keep it too.
-            record = DispatchRecord(
-                dispatch, group, self.describer.kwargs(dispatch.named)
-            )
-            group.slowest = record
+            record = group.slowest = self._detail(dispatch, group)
         if duration > group.max:
             group.max = duration
         if record is not None:
             self._complete(record, dispatch)
+
+    def _detail(self, dispatch: Dispatch, group: Group) -> DispatchRecord:
+        record = DispatchRecord(dispatch, group, self.describer.kwargs(dispatch.named))
+        if group.sender is MANY_SENDERS:
+            record.sender = self.describe_sender(dispatch.sender)
+        return record
 
     def fail(self, exc: BaseException) -> None:
         """The recorder itself failed; the user's send went on regardless."""

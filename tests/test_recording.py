@@ -292,3 +292,34 @@ def test_weakly_connected_bound_methods_group_and_count_as_called():
     assert group["count"] == 30
     assert group["receivers"][0]["name"].endswith("Panel.on_signal")
     assert all(d["not_called"] == [] for d in stats["dispatches"])
+
+
+def test_a_freed_sender_whose_id_is_reused_is_not_merged_into_its_group():
+    class Sender:
+        def __init__(self, name):
+            self.name = name
+
+    signal = Signal()
+    signal.connect(lambda sender, **kwargs: None, weak=False)
+    with record_signals() as recording:
+        for n in range(50):
+            # Each sender is freed right after its send; CPython reuses ids.
+            signal.send(sender=Sender(f"sender-{n}"))
+            signal.send(sender=f"text-{n}" * 2)
+    stats = recording.to_stats()
+    assert sum(group["count"] for group in stats["groups"]) == 100
+    assert all(group["count"] == 1 for group in stats["groups"])
+    texts = {d["sender"] for d in stats["dispatches"] if "text-" in d["sender"]}
+    assert len(texts) == 50
+
+
+def test_detailed_records_past_the_group_limit_keep_their_own_sender():
+    signal = Signal()
+    signal.connect(lambda sender, **kwargs: None, weak=False)
+    senders = [object() for _ in range(320)]
+    with record_signals() as recording:
+        for n, sender in enumerate(senders):
+            signal.send(sender=(n, sender))
+    merged = [d for d in recording.dispatches if d.group.sender == "(many senders)"]
+    assert len(merged) == 10  # DETAILED_PER_GROUP of the merged group
+    assert [d.sender[:5] for d in merged] == [f"({n}," for n in range(300, 310)]
