@@ -756,29 +756,34 @@ def test_async_receivers_under_send_are_recorded_once():
 
 def test_asend_async_error_with_sync_receivers():
     """An async receiver raising under asend while sync receivers run in a
-    thread: the exception reaches the caller, every receiver still runs, and
-    the recording holds only receivers that really ran, with no failure."""
+    thread: whether the sync receiver has run by the time the exception
+    reaches the caller is a race in Django itself (asyncio.gather does not
+    wait for the others). The exception still reaches the caller unchanged,
+    and the recording holds only receivers that really ran, without failure."""
     signal = Signal()
     ran = []
+    boom = Boom("async")
 
     def sync_receiver(**kwargs):
-        ran.append("sync")
+        ran.append(callable_name(sync_receiver))
 
     async def async_raiser(**kwargs):
-        ran.append("async")
-        raise Boom("async")
+        ran.append(callable_name(async_raiser))
+        raise boom
 
     signal.connect(sync_receiver)
     signal.connect(async_raiser)
     from asgiref.sync import async_to_sync
 
-    with record_signals() as recording, pytest.raises(Boom):
+    with record_signals() as recording, pytest.raises(Boom) as caught:
         async_to_sync(signal.asend)(sender=None)
-    assert sorted(ran) == ["async", "sync"]
+    assert caught.value is boom
+    assert callable_name(async_raiser) in ran
     [record] = recording.filter(signal)
     names = [call.name for call in record.calls]
     assert callable_name(async_raiser) in names
-    assert set(names) <= {callable_name(sync_receiver), callable_name(async_raiser)}
+    assert set(names) <= set(ran)
+    assert record.error["message"] == "async"
     assert recording.failures == []
 
 
