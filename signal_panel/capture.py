@@ -22,8 +22,7 @@ import contextlib
 import inspect
 import itertools
 import keyword
-import linecache
-import os
+import sys
 import textwrap
 import threading
 import weakref
@@ -192,6 +191,10 @@ class _AsyncProbe(ReceiverCall):
 # Every class Django may find in a send's responses in place of a receiver.
 _PROBES: set[type[ReceiverCall]] = {_SyncProbe, _AsyncProbe}
 _call_classes: dict[tuple[str, ...], type[ReceiverCall]] = {}
+# The line of capture.py where _CALL_SOURCE starts: the compiled calls point
+# at it, so tracebacks (and the toolbar's SQL stack traces, which look up the
+# module of every file name they meet) find a real file and its real lines.
+_CALL_SOURCE_LINE = sys._getframe().f_lineno + 1
 _CALL_SOURCE = """
 def __call__(_sp_self, *, signal, sender{params}):
     _sp_self.dispatch.calls.append(_sp_self)
@@ -232,15 +235,15 @@ def _call_class(names: tuple[str, ...]) -> type[ReceiverCall]:
         "_sp_set": _current.set,
         "_sp_reset": _current.reset,
         "_sp_clock": perf_counter,
+        "__name__": __name__,
     }
     source = _CALL_SOURCE.format(
         params="".join(f", {name}" for name in names),
         arguments="".join(f", {name}={name}" for name in names),
     )
-    # A file name inside this package: tracebacks kept in recordings skip it.
-    filename = os.path.join(os.path.dirname(__file__), f"<call {','.join(names)}>")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
+    tree = ast.parse(source)
+    ast.increment_lineno(tree, _CALL_SOURCE_LINE - 1)
+    exec(compile(tree, __file__, "exec"), namespace)
     cls = type(
         "_SyncProbe",
         (_SyncProbe,),
