@@ -654,16 +654,30 @@ def install() -> None:
     refresh_ignored()
 
 
+# The known_signals() mapping the ignored ids were resolved from.
+_ignored_from: list[Any] = [None]
+
+
+def refresh_ignored_if_stale() -> None:
+    """Resolve ignored signals again if signals were found since the last time."""
+    from signal_panel.describe import known_signals
+
+    if known_signals() is not _ignored_from[0]:
+        refresh_ignored()
+
+
 def refresh_ignored() -> None:
     """Resolve the ignored signals (settings) and senders (the toolbar's store)."""
     global ignored_signal_ids, ignored_sender_ids
     from signal_panel.conf import get_config
-    from signal_panel.describe import scan_signals
+    from signal_panel.describe import known_signals
 
     config = get_config()
+    signals = known_signals()
     ignored_signal_ids = frozenset(
-        key for key, (_, name) in scan_signals().items() if config.ignores(name)
+        key for key, (_, name) in signals.items() if config.ignores(name)
     )
+    _ignored_from[0] = signals
     ignored_sender_ids = frozenset(id(model) for model in _toolbar_models())
 
 

@@ -26,7 +26,6 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
 from signal_panel import capture
-from signal_panel import describe as describe_module
 from signal_panel.conf import Config, get_config
 from signal_panel.describe import (
     DEFAULT_SECRET_PATTERN,
@@ -234,8 +233,7 @@ class Recording:
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or get_config()
-        if describe_module.modules_changed():
-            capture.refresh_ignored()
+        capture.refresh_ignored_if_stale()
         self.describer = Describer(
             max_length=self.config.repr_length,
             secret_pattern="|".join((DEFAULT_SECRET_PATTERN, *self.config.hide_keys)),

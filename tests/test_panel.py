@@ -13,6 +13,7 @@ from debug_toolbar.store import get_store
 from debug_toolbar.toolbar import DebugToolbar
 from django.test import override_settings
 
+from signal_panel import record_signals
 from signal_panel.panel import SignalPanel
 
 DATABASE_STORE = "debug_toolbar.store.DatabaseStore"
@@ -177,3 +178,16 @@ async def test_asgi_request_is_recorded_from_start_to_finish(async_client):
     assert ("tests.testapp.signals.article_published", "asend") in methods
     assert ("django.db.models.signals.post_save", "send") in methods
     assert dispatches[-1]["signal"] == "django.core.signals.request_finished"
+
+
+def test_signals_imported_later_are_ignored_too(client, db):
+    """A pattern in IGNORE_SIGNALS applies to signals of modules imported late."""
+    import importlib
+
+    from signal_panel.describe import signal_name
+
+    signal_name(DebugToolbar._created)  # a scan before the import below
+    module = importlib.import_module("debug_toolbar.panels.staticfiles")
+    with record_signals() as recording:
+        module.record_static_file_signal.send(sender=None, staticfiles_path="x")
+    assert recording.orphans == {}
