@@ -2,7 +2,7 @@
 
 ``install()`` replaces ``Signal.send``, ``send_robust``, ``asend``,
 ``asend_robust`` and ``_live_receivers`` with copies of Django's own methods
-whose first statement is a gate (``_compile_gated``; plain wrappers if that
+whose first statement is a gate (``signal_panel.gate``; plain wrappers if that
 is not possible). While no recording is active in the current context, a
 send costs Django's own code plus one context-variable read.
 
@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import inspect
 import itertools
 import keyword
 import sys
-import textwrap
 import threading
 import weakref
 from collections.abc import Callable
@@ -554,90 +552,15 @@ _WRAPPERS = {
     "_live_receivers": _live_receivers,
 }
 
-# The gate compiled into a copy of each of Django's methods (_compile_gated).
-_SEND_GATE = (
-    "if _sp_recordings() is not None or self is _sp_request_started:\n"
-    "    return {wait}_sp_record(_sp_original, {method!r}, self, sender, named)\n"
-)
-_GATES = {
-    "send": _SEND_GATE.format(wait="", method="send"),
-    "send_robust": _SEND_GATE.format(wait="", method="send_robust"),
-    "asend": _SEND_GATE.format(wait="await ", method="asend"),
-    "asend_robust": _SEND_GATE.format(wait="await ", method="asend_robust"),
-    "_live_receivers": (
-        "if _sp_current() is not None:\n    return _sp_record(self, sender)\n"
-    ),
-}
-
-
-def _compile_gated(name: str, original: Any) -> Callable[..., Any] | None:
-    """Django's own method with our gate as its first statement, or None.
-
-    A wrapper costs every send of the process a second call that re-packs
-    ``**named`` (about a microsecond on a slow machine). So the gate is
-    compiled into a copy of Django's own source instead: while nothing
-    records, a send runs Django's code plus one context-variable read. The
-    copy keeps Django's file name, line numbers (tracebacks show Django's
-    lines) and module globals. None, and the plain wrapper is used, when the
-    method is not Django's own (patched by someone else first), its source
-    cannot be read, or it does not have the shape the gate expects.
-    """
-    code = getattr(original, "__code__", None)
-    if (
-        code is None
-        or code.co_freevars
-        or getattr(original, "__module__", None) != "django.dispatch.dispatcher"
-        or getattr(original, "__qualname__", None) != f"Signal.{name}"
-    ):
-        return None
-    try:
-        lines, first_line = inspect.getsourcelines(original)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    func = tree.body[0] if len(tree.body) == 1 else None
-    kwarg = None if name == "_live_receivers" else "named"
-    if (
-        not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
-        or func.name != name
-        or func.decorator_list
-        or [arg.arg for arg in func.args.args] != ["self", "sender"]
-        or getattr(func.args.kwarg, "arg", None) != kwarg
-    ):
-        return None
-    gate = ast.parse(_GATES[name]).body
-    for node in gate:
-        for child in ast.walk(node):
-            if "lineno" in child._attributes:
-                child.lineno = child.end_lineno = func.lineno  # type: ignore[attr-defined]
-    docstring = 1 if ast.get_docstring(func) is not None else 0
-    func.body[docstring:docstring] = gate
-    ast.increment_lineno(tree, first_line - 1)
-    if name == "_live_receivers":
-        record: Callable[..., Any] = _live_receivers
-    else:
-        record = _record_async if name.startswith("a") else _record_sync
-    namespace = {
-        **original.__globals__,
-        "_sp_recordings": _recordings.get,
-        "_sp_current": _current.get,
-        "_sp_request_started": request_started,
-        "_sp_original": original,
-        "_sp_record": record,
-    }
-    try:
-        exec(compile(tree, code.co_filename, "exec"), namespace)
-    except Exception:
-        return None
-    gated = namespace[name]
-    gated.__module__ = __name__
-    gated.__qualname__ = f"Signal.{name}"
-    gated.__wrapped__ = original
-    return gated
-
 
 def install() -> None:
-    """Instrument ``Signal`` for this process. Idempotent and thread-safe."""
+    """Instrument ``Signal`` for this process. Idempotent and thread-safe.
+
+    Each method becomes Django's own with the gate compiled in (see
+    ``signal_panel.gate``), or the plain wrapper above if that is not possible.
+    """
+    from signal_panel import gate
+
     with _install_lock:
         if _original:
             return
@@ -647,7 +570,8 @@ def install() -> None:
             wrapper.__doc__ = original.__doc__
             _original[name] = original
         for name, wrapper in _WRAPPERS.items():
-            setattr(Signal, name, _compile_gated(name, _original[name]) or wrapper)
+            gated = gate.compile_gated(name, _original[name])
+            setattr(Signal, name, gated or wrapper)
     from signal_panel import queries
 
     queries.install()

@@ -6,7 +6,7 @@ import logging
 import pytest
 from django.dispatch import Signal
 
-from signal_panel import record_signals
+from signal_panel import capture, record_signals
 from signal_panel.capture import _PROBES
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -31,6 +31,17 @@ async def async_returns_two(sender, **kwargs):
 
 async def async_raises(sender, **kwargs):
     raise KeyError("async boom")
+
+
+@pytest.fixture(autouse=True, params=["compiled gate", "plain wrappers"])
+def instrumentation(request, monkeypatch):
+    """Every test runs with each way capture can instrument ``Signal``."""
+    if request.param == "plain wrappers":
+        for name, wrapper in capture._WRAPPERS.items():
+            monkeypatch.setattr(Signal, name, wrapper)
+    else:
+        assert Signal.send.__code__.co_filename.endswith("dispatcher.py")
+    return request.param
 
 
 @pytest.fixture
