@@ -28,6 +28,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-.venv/bin/ruff check signal_panel tests demo
-.venv/bin/ruff format --check signal_panel tests demo
+.venv/bin/ruff check signal_panel tests demo bench noxfile.py
+.venv/bin/ruff format --check signal_panel tests demo bench noxfile.py
 .venv/bin/python -m pytest "$@"
