@@ -28,6 +28,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, Promise, empty
 
 MASK = "********"
+MAX_KWARGS = 50
 # The pattern SafeExceptionReporterFilter uses for hidden settings.
 DEFAULT_SECRET_PATTERN = "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|CREDENTIAL"
 
@@ -68,11 +69,17 @@ class Describer:
         return isinstance(key, str) and self.secret.search(key) is not None
 
     def kwargs(self, named: dict[str, Any]) -> list[list[str]]:
-        """``[[name, repr], …]`` for a send's keyword arguments, secrets masked."""
-        return [
+        """``[[name, repr], …]`` for a send's keyword arguments, secrets masked.
+
+        At most ``MAX_KWARGS`` of them; a last pair counts the rest.
+        """
+        pairs = [
             [self._cut(name), MASK if self.is_secret(name) else self.value(value)]
-            for name, value in named.items()
+            for name, value in _first(named.items(), MAX_KWARGS)
         ]
+        if len(named) > MAX_KWARGS:
+            pairs.append(["…", f"{len(named) - MAX_KWARGS} more keyword arguments"])
+        return pairs
 
     def value(self, value: Any) -> str:
         try:

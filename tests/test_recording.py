@@ -323,3 +323,13 @@ def test_detailed_records_past_the_group_limit_keep_their_own_sender():
     merged = [d for d in recording.dispatches if d.group.sender == "(many senders)"]
     assert len(merged) == 10  # DETAILED_PER_GROUP of the merged group
     assert [d.sender[:5] for d in merged] == [f"({n}," for n in range(300, 310)]
+
+
+def test_thousands_of_keyword_arguments_are_cut_short():
+    signal = Signal()
+    signal.connect(lambda sender, **kwargs: None, weak=False)
+    with record_signals() as recording:
+        signal.send(sender=None, **{f"arg{n}": n for n in range(5_000)})
+    [dispatch] = recording.dispatches
+    assert len(dispatch.kwargs) == 51
+    assert dispatch.kwargs[-1] == ["…", "4950 more keyword arguments"]
