@@ -6,13 +6,16 @@ whose first statement is a gate (``signal_panel.gate``; plain wrappers if that
 is not possible). While no recording is active in the current context, a
 send costs Django's own code plus one context-variable read.
 
-While a recording is active, the wrapper creates a :class:`Dispatch`, makes it
-the current one and calls Django's own method. Django resolves the live
-receivers through ``_live_receivers``; our wrapper of it hands Django probes
-that time each receiver, and the send wrapper swaps the user's own receiver
-objects back into the returned list. Exceptions raised by receivers pass
-through untouched. Every step of bookkeeping is guarded: if the recorder
-fails, the send still happens exactly as Django would do it.
+While a recording is active, the gate creates a :class:`Dispatch`, makes it
+the current one and calls the recorded copy of Django's method (see
+``signal_panel.gate``): Django's code, which reports the receivers it
+resolved (:func:`_started`) and times each sync receiver in place
+(:func:`_enter`); async receivers run through a probe. The responses hold the
+user's own receivers. Without compiled copies (plain wrappers), Django's own
+method runs and our ``_live_receivers`` hands it a probe per receiver; the
+user's receivers are swapped back into the responses. Exceptions raised by
+receivers pass through untouched. Every step of bookkeeping is guarded: if
+the recorder fails, the send still happens exactly as Django would do it.
 """
 
 from __future__ import annotations
@@ -133,28 +136,61 @@ class Dispatch:
         "armed",
         "calls",
         "connected",
+        "cyclic",
         "duration",
         "error",
         "id",
         "method",
         "named",
+        "next_async",
+        "next_sync",
         "parent",
+        "parent_id",
+        "probe",
         "receivers",
+        "running",
         "sender",
         "signal",
         "start",
     )
 
     def __init__(
-        self, signal: Signal, method: str, sender: Any, named: dict[str, Any]
+        self,
+        signal: Signal,
+        method: str,
+        sender: Any,
+        named: dict[str, Any],
+        probe: bool = False,
     ) -> None:
         self.id = next(_dispatch_ids)
         self.signal = signal
         self.method = method
         self.sender = sender
         self.named = named
-        self.parent = _current.get()
-        # Set when Django has resolved the receivers (see _probe).
+        # The dispatch, or the receiver's call, this one is nested in.
+        parent = _current.get()
+        if parent is None:
+            self.parent_id = None
+        elif parent.__class__ is Dispatch:
+            self.parent_id = parent.id
+            if parent.running is not None:  # type: ignore[union-attr]
+                parent = parent.running  # type: ignore[union-attr]
+        else:
+            self.parent_id = parent.dispatch.id  # type: ignore[union-attr]
+        self.parent = parent
+        # Whether our _live_receivers hands Django probes (plain wrappers), or
+        # the recorded copy of Django's method reports to _started and _enter.
+        self.probe = probe
+        # Whether its calls may refer back to it (probes) or to tracebacks
+        # (errors): reference cycles that _end breaks.
+        self.cyclic = probe
+        # The sync receiver running now (or the last that ran), in a recorded
+        # copy: the parent of nested sends and the owner of SQL queries.
+        self.running: ReceiverCall | None = None
+        # The index the next sync and async receivers' calls get.
+        self.next_sync = 0
+        self.next_async = 0
+        # Set when Django has resolved the receivers (see _started and _probe).
         self.receivers: list[Any] = ()  # type: ignore[assignment]
         # Django's connection list as it was before this send, for the
         # receivers that did not run and why.
@@ -253,7 +289,7 @@ def _call_class(names: tuple[str, ...]) -> type[ReceiverCall]:
 
 
 def _begin(
-    signal: Signal, method: str, sender: Any, named: dict[str, Any]
+    signal: Signal, method: str, sender: Any, named: dict[str, Any], probe: bool
 ) -> tuple[tuple[Recording, ...], Dispatch | None]:
     """Start recording one send; return the recordings and the Dispatch, if any."""
     if signal is request_started and request_hooks:
@@ -269,7 +305,7 @@ def _begin(
         for recording in recordings:
             recording.count_orphan(signal, sender)
         return recordings, None
-    return recordings, Dispatch(signal, method, sender, named)
+    return recordings, Dispatch(signal, method, sender, named, probe)
 
 
 def _open_recordings() -> tuple[Recording, ...]:
@@ -312,11 +348,15 @@ def _end(
     for recording in recordings:
         recording.finish(dispatch)
     dispatch.named = None  # type: ignore[assignment]
-    # Swap the user's receivers back, and break the dispatch <-> call (and
-    # traceback) cycles so that weakly connected receivers die when Django's
-    # own references go, not at the next garbage collection.
+    dispatch.running = None
+    dispatch.error = None
+    # Swap the user's receivers back (probes only), and break the dispatch <->
+    # call (and traceback) cycles so that weakly connected receivers die when
+    # Django's own references go, not at the next garbage collection.
+    if not dispatch.cyclic:
+        return
     swapped = 0
-    if responses:
+    if responses and dispatch.probe:
         for index, (call, response) in enumerate(responses):
             if call.__class__ in _PROBES:
                 responses[index] = (call.receiver, response)
@@ -325,7 +365,6 @@ def _end(
     if swapped != len(dispatch.calls):
         for call in dispatch.calls:
             call.dispatch = call.result = call.error = None  # type: ignore[assignment]
-    dispatch.error = None
 
 
 def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
@@ -363,13 +402,16 @@ def _finished(signal: Signal) -> None:
 
 def _record_sync(
     original: Callable[..., Any],
+    recorded: Callable[..., Any] | None,
     method: str,
     signal: Signal,
     sender: Any,
     named: dict[str, Any],
 ) -> Any:
     try:
-        recordings, dispatch = _begin(signal, method, sender, named)
+        recordings, dispatch = _begin(
+            signal, method, sender, named, probe=recorded is None
+        )
     except Exception as exc:
         _fail(_recordings.get() or (), exc)
         recordings, dispatch = (), None
@@ -384,7 +426,10 @@ def _record_sync(
             _finished(signal)
     token = _current.set(dispatch)
     try:
-        responses = original(signal, sender, **named)
+        if recorded is not None:
+            responses = recorded(signal, sender, named, dispatch)
+        else:
+            responses = original(signal, sender, **named)
     except BaseException as exc:
         dispatch.error = exc
         _current.reset(token)
@@ -400,13 +445,16 @@ def _record_sync(
 
 async def _record_async(
     original: Callable[..., Any],
+    recorded: Callable[..., Any] | None,
     method: str,
     signal: Signal,
     sender: Any,
     named: dict[str, Any],
 ) -> Any:
     try:
-        recordings, dispatch = _begin(signal, method, sender, named)
+        recordings, dispatch = _begin(
+            signal, method, sender, named, probe=recorded is None
+        )
     except Exception as exc:
         _fail(_recordings.get() or (), exc)
         recordings, dispatch = (), None
@@ -421,7 +469,10 @@ async def _record_async(
             _finished(signal)
     token = _current.set(dispatch)
     try:
-        responses = await original(signal, sender, **named)
+        if recorded is not None:
+            responses = await recorded(signal, sender, named, dispatch)
+        else:
+            responses = await original(signal, sender, **named)
     except BaseException as exc:
         dispatch.error = exc
         _current.reset(token)
@@ -453,19 +504,21 @@ def _safely_end(
 def send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
     if _recordings.get() is None and self is not request_started:
         return _original["send"](self, sender, **named)
-    return _record_sync(_original["send"], "send", self, sender, named)
+    return _record_sync(_original["send"], None, "send", self, sender, named)
 
 
 def send_robust(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
     if _recordings.get() is None and self is not request_started:
         return _original["send_robust"](self, sender, **named)
-    return _record_sync(_original["send_robust"], "send_robust", self, sender, named)
+    return _record_sync(
+        _original["send_robust"], None, "send_robust", self, sender, named
+    )
 
 
 async def asend(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
     if _recordings.get() is None and self is not request_started:
         return await _original["asend"](self, sender, **named)
-    return await _record_async(_original["asend"], "asend", self, sender, named)
+    return await _record_async(_original["asend"], None, "asend", self, sender, named)
 
 
 async def asend_robust(
@@ -474,7 +527,7 @@ async def asend_robust(
     if _recordings.get() is None and self is not request_started:
         return await _original["asend_robust"](self, sender, **named)
     return await _record_async(
-        _original["asend_robust"], "asend_robust", self, sender, named
+        _original["asend_robust"], None, "asend_robust", self, sender, named
     )
 
 
@@ -483,6 +536,7 @@ def _live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
     if (
         dispatch is None
         or dispatch.__class__ is not Dispatch
+        or not dispatch.probe
         or not dispatch.armed
         or dispatch.signal is not self
     ):
@@ -522,6 +576,76 @@ def _probe(
             for i, r in enumerate(async_receivers)
         ],
     )
+
+
+def _started(
+    dispatch: Dispatch,
+    connected: list[Any],
+    sync_receivers: list[Any],
+    async_receivers: list[Any],
+) -> None:
+    """A recorded copy of Django's method resolved these receivers.
+
+    ``connected`` is Django's connection list as it was before.
+    """
+    dispatch.next_async = len(sync_receivers)
+    try:
+        dispatch.armed = False
+        dispatch.connected = _weakly(connected)
+        dispatch.receivers = (
+            [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
+        )
+        for recording in _open_recordings():
+            recording.start(dispatch)
+    except Exception as exc:
+        _fail(_recordings.get() or (), exc)
+
+
+def _enter(dispatch: Dispatch, receiver: Any) -> ReceiverCall:
+    """A recorded copy of Django's method is about to call a sync receiver."""
+    try:
+        # ReceiverCall.__init__ inlined (a call less per receiver). No
+        # reference back to the dispatch: no cycle to break when it ends.
+        # The caller sets duration, and result or (through _raised) error.
+        call = _new_call(ReceiverCall)
+        call.receiver = receiver
+        call.index = dispatch.next_sync
+        call.is_async = False
+        call.error = call.queries = call.nested_queries = None
+        dispatch.next_sync += 1
+        dispatch.calls.append(call)
+        dispatch.running = call
+    except Exception as exc:
+        _fail(_recordings.get() or (), exc)
+        # Timed as usual by the caller, but recorded nowhere.
+        call = ReceiverCall.__new__(ReceiverCall)
+    call.start = perf_counter()
+    return call
+
+
+_new_call = object.__new__
+
+
+def _raised(dispatch: Dispatch, call: ReceiverCall, exc: BaseException) -> None:
+    """The sync receiver of ``call`` raised ``exc`` (which goes on up)."""
+    with contextlib.suppress(Exception):
+        call.duration = perf_counter() - call.start
+        call.error = exc
+        dispatch.running = None
+        dispatch.cyclic = True  # The traceback holds the recorded send's frame.
+
+
+def _async_probe(dispatch: Dispatch, receiver: Any) -> Any:
+    """What a recorded copy of Django's method calls in place of an async
+    receiver: a probe, which times it as its coroutine runs."""
+    try:
+        index = dispatch.next_async
+        dispatch.next_async = index + 1
+        dispatch.cyclic = True
+        return _AsyncProbe(dispatch, receiver, True, index)
+    except Exception as exc:
+        _fail(_recordings.get() or (), exc)
+        return receiver
 
 
 def _weakly(connected: list[Any]) -> list[Any]:
@@ -570,7 +694,12 @@ def install() -> None:
             wrapper.__doc__ = original.__doc__
             _original[name] = original
         for name, wrapper in _WRAPPERS.items():
-            gated = gate.compile_gated(name, _original[name])
+            recorded = (
+                gate.compile_recorded(name, _original[name])
+                if name in gate.SEND_METHODS
+                else None
+            )
+            gated = gate.compile_gated(name, _original[name], recorded)
             setattr(Signal, name, gated or wrapper)
     from signal_panel import queries
 

@@ -1,10 +1,11 @@
 """Charge SQL queries to the receiver that ran them.
 
 One ``execute_wrapper`` (Django's own hook for wrapping query execution) is
-added to every database connection of the process, once. While a probed
-receiver runs, the context variable ``capture._current`` holds its
-``ReceiverCall``; the wrapper times each query and charges it there, so a
-query of a nested dispatch goes to the innermost receiver. Outside receivers
+added to every database connection of the process, once. While a receiver
+runs, the context variable ``capture._current`` holds its ``ReceiverCall``
+(or its ``Dispatch``, whose ``running`` is the call); the wrapper times each
+query and charges it there, so a query of a nested dispatch goes to the
+innermost receiver. Outside receivers
 it costs one context-variable read per query.
 """
 
@@ -32,7 +33,9 @@ def charge_queries(
     context: dict[str, Any],
 ) -> Any:
     call = capture._current.get()
-    if call is None or call.__class__ is capture.Dispatch:
+    if call.__class__ is capture.Dispatch:
+        call = call.running  # type: ignore[union-attr]
+    if call is None:
         return execute(sql, params, many, context)
     start = perf_counter()
     try:

@@ -122,10 +122,7 @@ class DispatchRecord:
         self, dispatch: Dispatch, group: Group, kwargs: list[list[str]]
     ) -> None:
         self.id = dispatch.id
-        parent = dispatch.parent
-        if parent is not None and parent.__class__ is not capture.Dispatch:
-            parent = parent.dispatch  # type: ignore[union-attr]
-        self.parent_id: int | None = parent.id if parent is not None else None
+        self.parent_id: int | None = dispatch.parent_id
         self.signal = dispatch.signal
         self.signal_name = group.signal_name
         self.method = dispatch.method

@@ -6,7 +6,7 @@ import logging
 import pytest
 from django.dispatch import Signal
 
-from signal_panel import capture, record_signals
+from signal_panel import gate, record_signals
 from signal_panel.capture import _PROBES
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -33,15 +33,7 @@ async def async_raises(sender, **kwargs):
     raise KeyError("async boom")
 
 
-@pytest.fixture(autouse=True, params=["compiled gate", "plain wrappers"])
-def instrumentation(request, monkeypatch):
-    """Every test runs with each way capture can instrument ``Signal``."""
-    if request.param == "plain wrappers":
-        for name, wrapper in capture._WRAPPERS.items():
-            monkeypatch.setattr(Signal, name, wrapper)
-    else:
-        assert Signal.send.__code__.co_filename.endswith("dispatcher.py")
-    return request.param
+pytestmark = pytest.mark.usefixtures("instrumentation")
 
 
 @pytest.fixture
@@ -252,6 +244,44 @@ class TestContext:
         outer, inner = recording.dispatches
         assert outer.parent_id is None
         assert inner.parent_id == outer.id
+
+
+class TestCompiledCopies:
+    """While recording, a send runs the recorded copy of Django's own method."""
+
+    def test_a_receivers_caller_is_djangos_send(self, signal, instrumentation):
+        signal.connect(raises_value_error)
+        with record_signals(), pytest.raises(ValueError) as info:
+            signal.send(sender=None)
+
+        frames = [(f.name, f.path) for f in info.traceback]
+        assert frames[-1][0] == "raises_value_error"
+        caller, caller_file = frames[-2]
+        if instrumentation == "compiled copies":
+            # Django's file and lines, no probe in between.
+            assert (caller, caller_file.name) == ("send", "dispatcher.py")
+        else:
+            assert caller_file.name == "capture.py"
+
+    def test_the_copies_are_djangos_source_with_the_recorder_compiled_in(self):
+        for method in gate.SEND_METHODS:
+            original = Signal.__dict__[method].__wrapped__
+            recorded = gate.compile_recorded(method, original)
+            assert recorded.__code__.co_filename == original.__code__.co_filename
+            assert recorded.__code__.co_firstlineno == original.__code__.co_firstlineno
+            assert recorded.__code__.co_varnames[:4] == (
+                "self",
+                "sender",
+                "named",
+                "_sp_d",
+            )
+
+    def test_a_method_that_is_not_djangos_gets_no_copy(self):
+        def send(self, sender, **named):
+            return []
+
+        assert gate.compile_recorded("send", send) is None
+        assert gate.compile_gated("send", send) is None
 
 
 class TestRecorderFailures:

@@ -61,7 +61,8 @@ FAULTS = {
     "Recording.count_orphan": (Recording, "count_orphan", True),
     "Recording.to_stats": (Recording, "to_stats", True),
     "RequestRecording.close": (lifecycle.RequestRecording, "close", True),
-    "ReceiverCall.__init__": (capture.ReceiverCall, "__init__", True),
+    # Making the record of a sync receiver's call (capture._enter).
+    "capture._new_call": (capture, "_new_call", True),
     "Describer.kwargs": (Describer, "kwargs", True),
     "Describer.value": (Describer, "value", True),
     # No RequestRecording at all: the panel records from the middleware on.
@@ -128,9 +129,11 @@ async def test_a_recorder_failure_never_reaches_an_async_request(
     assert b"async faulty-async" in response.content
 
 
-@pytest.mark.parametrize("fault", ["start", "finish", "to_probe"])
+@pytest.mark.parametrize("fault", ["start", "finish", "resolved"])
 @pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
-def test_sends_behave_the_same_while_the_recorder_fails(monkeypatch, fault, method):
+def test_sends_behave_the_same_while_the_recorder_fails(
+    monkeypatch, instrumentation, fault, method
+):
     import asyncio
 
     signal = Signal()
@@ -143,8 +146,9 @@ def test_sends_behave_the_same_while_the_recorder_fails(monkeypatch, fault, meth
 
     signal.connect(sync_receiver)
     signal.connect(async_receiver)
-    if fault == "to_probe":
-        monkeypatch.setattr(capture, "_probe", broken)
+    if fault == "resolved":
+        # Taking in the receivers Django resolved, in either instrumentation.
+        monkeypatch.setattr(capture, "_weakly", broken)
     else:
         monkeypatch.setattr(Recording, fault, broken)
     with record_signals() as recording:

@@ -46,7 +46,7 @@ class TestModelSignals:
         assert comment_saved.parent_id == article_saved.id
         assert comment_saved.call_site[2] == "comment_on_new_article"
 
-    def test_queries_are_charged_to_the_innermost_receiver(self, db):
+    def test_queries_are_charged_to_the_innermost_receiver(self, db, instrumentation):
         with record_signals() as recording:
             Article.objects.create(title="x")
 

@@ -14,7 +14,8 @@ the same errors and leave the signal connected the same way; the recording
 must list exactly the receivers that ran, with their errors.
 
 Explicit tests below cover each documented dispatcher behaviour with a
-recording active.
+recording active. Every test runs with each way ``capture`` instruments
+``Signal`` (the ``instrumentation`` fixture of conftest.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from hypothesis import strategies as st
 from signal_panel import record_signals
 from signal_panel.describe import callable_name, qualified_name
 from signal_panel.recording import Recording
+
+pytestmark = pytest.mark.usefixtures("instrumentation")
 
 METHODS = ("send", "send_robust", "asend", "asend_robust")
 SYNC_KINDS = ("function", "method", "callable", "partial")
@@ -351,7 +354,9 @@ spec_strategy = st.builds(
 @settings(
     max_examples=400,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    # The instrumentation fixture is set up once per way of instrumenting,
+    # and holds for every example.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
     specs=st.lists(spec_strategy, max_size=6),
