@@ -148,6 +148,7 @@ class Dispatch:
         "parent_id",
         "probe",
         "receivers",
+        "recordings",
         "running",
         "sender",
         "signal",
@@ -161,8 +162,10 @@ class Dispatch:
         sender: Any,
         named: dict[str, Any],
         probe: bool = False,
+        recordings: tuple[Recording, ...] = (),
     ) -> None:
         self.id = next(_dispatch_ids)
+        self.recordings = recordings
         self.signal = signal
         self.method = method
         self.sender = sender
@@ -295,9 +298,15 @@ def _begin(
     if signal is request_started and request_hooks:
         for hook in request_hooks:
             hook.started(sender, named)
-    recordings = _open_recordings()
+    recordings = _recordings.get()
     if not recordings:
         return (), None
+    for recording in recordings:
+        if recording.end is not None:
+            recordings = _open_recordings()
+            if not recordings:
+                return (), None
+            break
     if id(signal) in ignored_signal_ids or id(sender) in ignored_sender_ids:
         return (), None
     if not signal.receivers or (signal.use_caching and _cached_none(signal, sender)):
@@ -305,7 +314,7 @@ def _begin(
         for recording in recordings:
             recording.count_orphan(signal, sender)
         return recordings, None
-    return recordings, Dispatch(signal, method, sender, named, probe)
+    return recordings, Dispatch(signal, method, sender, named, probe, recordings)
 
 
 def _open_recordings() -> tuple[Recording, ...]:
@@ -336,35 +345,45 @@ def _end(
     dispatch: Dispatch,
     responses: list[tuple[Any, Any]] | None,
 ) -> None:
-    dispatch.duration = perf_counter() - dispatch.start
-    if dispatch.armed:
-        # Django took its no-receivers fast path or found none alive.
+    """The send returned ``responses`` (None if it raised): record it, give
+    the user's receivers back and break reference cycles. Never raises."""
+    try:
+        dispatch.duration = perf_counter() - dispatch.start
+        if dispatch.armed:
+            # Django took its no-receivers fast path or found none alive.
+            for recording in recordings:
+                recording.count_orphan(dispatch.signal, dispatch.sender)
+            return
+        parent = dispatch.parent
+        if parent is not None and parent.__class__ is not Dispatch:
+            _roll_up_queries(dispatch, parent)  # type: ignore[arg-type]
         for recording in recordings:
-            recording.count_orphan(dispatch.signal, dispatch.sender)
-        return
-    parent = dispatch.parent
-    if parent is not None and parent.__class__ is not Dispatch:
-        _roll_up_queries(dispatch, parent)  # type: ignore[arg-type]
-    for recording in recordings:
-        recording.finish(dispatch)
-    dispatch.named = None  # type: ignore[assignment]
-    dispatch.running = None
-    dispatch.error = None
-    # Swap the user's receivers back (probes only), and break the dispatch <->
-    # call (and traceback) cycles so that weakly connected receivers die when
-    # Django's own references go, not at the next garbage collection.
-    if not dispatch.cyclic:
-        return
-    swapped = 0
-    if responses and dispatch.probe:
-        for index, (call, response) in enumerate(responses):
-            if call.__class__ in _PROBES:
-                responses[index] = (call.receiver, response)
-                call.dispatch = call.result = call.error = None
-                swapped += 1
-    if swapped != len(dispatch.calls):
-        for call in dispatch.calls:
-            call.dispatch = call.result = call.error = None  # type: ignore[assignment]
+            recording.finish(dispatch)
+        dispatch.named = None  # type: ignore[assignment]
+        dispatch.running = None
+        dispatch.error = None
+        # Swap the user's receivers back (probes only), and break the dispatch <->
+        # call (and traceback) cycles so that weakly connected receivers die when
+        # Django's own references go, not at the next garbage collection.
+        if not dispatch.cyclic:
+            return
+        swapped = 0
+        if responses and dispatch.probe:
+            for index, (call, response) in enumerate(responses):
+                if call.__class__ in _PROBES:
+                    responses[index] = (call.receiver, response)
+                    call.dispatch = call.result = call.error = None
+                    swapped += 1
+        if swapped != len(dispatch.calls):
+            for call in dispatch.calls:
+                call.dispatch = call.result = call.error = None  # type: ignore[assignment]
+    except Exception as exc:
+        _fail(recordings, exc)
+        if responses and dispatch.probe:
+            # The user's receivers must come back whatever happened above.
+            for index, (receiver, response) in enumerate(responses):
+                if receiver.__class__ in _PROBES:
+                    responses[index] = (receiver.receiver, response)
 
 
 def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
@@ -433,11 +452,11 @@ def _record_sync(
     except BaseException as exc:
         dispatch.error = exc
         _current.reset(token)
-        _safely_end(recordings, dispatch, None)
+        _end(recordings, dispatch, None)
         _finished(signal)
         raise
     _current.reset(token)
-    _safely_end(recordings, dispatch, responses)
+    _end(recordings, dispatch, responses)
     if signal is request_finished:
         _finished(signal)
     return responses
@@ -476,29 +495,13 @@ async def _record_async(
     except BaseException as exc:
         dispatch.error = exc
         _current.reset(token)
-        _safely_end(recordings, dispatch, None)
+        _end(recordings, dispatch, None)
         _finished(signal)
         raise
     _current.reset(token)
-    _safely_end(recordings, dispatch, responses)
+    _end(recordings, dispatch, responses)
     _finished(signal)
     return responses
-
-
-def _safely_end(
-    recordings: tuple[Recording, ...],
-    dispatch: Dispatch,
-    responses: list[tuple[Any, Any]] | None,
-) -> None:
-    try:
-        _end(recordings, dispatch, responses)
-    except Exception as exc:
-        _fail(recordings, exc)
-        if responses:
-            # The user's receivers must come back whatever happened above.
-            for index, (receiver, response) in enumerate(responses):
-                if receiver.__class__ in _PROBES:
-                    responses[index] = (receiver.receiver, response)
 
 
 def send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
@@ -595,10 +598,10 @@ def _started(
         dispatch.receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )
-        for recording in _open_recordings():
+        for recording in dispatch.recordings:
             recording.start(dispatch)
     except Exception as exc:
-        _fail(_recordings.get() or (), exc)
+        _fail(dispatch.recordings, exc)
 
 
 def _enter(dispatch: Dispatch, receiver: Any) -> ReceiverCall:
