@@ -175,7 +175,9 @@ def _check_patching(mode: str) -> str:
     from signal_panel import capture
 
     assert capture.is_installed()
-    return "signal_panel.capture installed"
+    compiled = Signal.send.__code__.co_filename.endswith("dispatcher.py")
+    how = "compiled copies of Django's methods" if compiled else "plain wrappers"
+    return f"signal_panel.capture installed: {how}"
 
 
 def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:

@@ -683,8 +683,10 @@ _WRAPPERS = {
 def install() -> None:
     """Instrument ``Signal`` for this process. Idempotent and thread-safe.
 
-    Each method becomes Django's own with the gate compiled in (see
-    ``signal_panel.gate``), or the plain wrapper above if that is not possible.
+    Each send method becomes Django's own with the gate compiled in, which
+    records through the recorded copy (see ``signal_panel.gate``), or the
+    plain wrapper above if that is not possible. ``_live_receivers`` is only
+    instrumented if some send needs probes: otherwise it stays Django's own.
     """
     from signal_panel import gate
 
@@ -696,14 +698,15 @@ def install() -> None:
             wrapper.__wrapped__ = original  # type: ignore[attr-defined]
             wrapper.__doc__ = original.__doc__
             _original[name] = original
-        for name, wrapper in _WRAPPERS.items():
-            recorded = (
-                gate.compile_recorded(name, _original[name])
-                if name in gate.SEND_METHODS
-                else None
-            )
+        probed = False
+        for name in gate.SEND_METHODS:
+            recorded = gate.compile_recorded(name, _original[name])
             gated = gate.compile_gated(name, _original[name], recorded)
-            setattr(Signal, name, gated or wrapper)
+            setattr(Signal, name, gated or _WRAPPERS[name])
+            probed = probed or gated is None or recorded is None
+        if probed:
+            gated = gate.compile_gated("_live_receivers", _original["_live_receivers"])
+            Signal._live_receivers = gated or _live_receivers  # type: ignore[method-assign]
     from signal_panel import queries
 
     queries.install()

@@ -6,7 +6,7 @@ import logging
 import pytest
 from django.dispatch import Signal
 
-from signal_panel import gate, record_signals
+from signal_panel import capture, gate, record_signals
 from signal_panel.capture import _PROBES
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -275,6 +275,15 @@ class TestCompiledCopies:
                 "named",
                 "_sp_d",
             )
+
+    def test_live_receivers_stays_djangos_own_when_no_send_needs_probes(
+        self, instrumentation
+    ):
+        django_own = capture._original["_live_receivers"]
+        if instrumentation == "compiled copies":
+            assert Signal.__dict__["_live_receivers"] is django_own
+        else:
+            assert Signal.__dict__["_live_receivers"] is capture._live_receivers
 
     def test_a_method_that_is_not_djangos_gets_no_copy(self):
         def send(self, sender, **named):
