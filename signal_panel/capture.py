@@ -358,32 +358,40 @@ def _end(
         if parent is not None and parent.__class__ is not Dispatch:
             _roll_up_queries(dispatch, parent)  # type: ignore[arg-type]
         for recording in recordings:
-            recording.finish(dispatch)
+            try:
+                recording.finish(dispatch)
+            except Exception as exc:
+                _fail((recording,), exc)
+    except Exception as exc:
+        _fail(recordings, exc)
+    finally:
         dispatch.named = None  # type: ignore[assignment]
         dispatch.running = None
         dispatch.error = None
-        # Swap the user's receivers back (probes only), and break the dispatch <->
-        # call (and traceback) cycles so that weakly connected receivers die when
-        # Django's own references go, not at the next garbage collection.
-        if not dispatch.cyclic:
-            return
-        swapped = 0
+        if dispatch.cyclic:
+            _release(dispatch, responses)
+
+
+def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> None:
+    """Swap the user's receivers back into the responses (probes only), and
+    break the dispatch <-> call and traceback cycles, so that weakly connected
+    receivers die when Django's own references go, not at the next garbage
+    collection. A traceback the user keeps (a ``send_robust`` error) holds
+    the recorded send's frame, and the dispatch in it: it must hold nothing
+    more."""
+    try:
         if responses and dispatch.probe:
-            for index, (call, response) in enumerate(responses):
-                if call.__class__ in _PROBES:
-                    responses[index] = (call.receiver, response)
-                    call.dispatch = call.result = call.error = None
-                    swapped += 1
-        if swapped != len(dispatch.calls):
-            for call in dispatch.calls:
-                call.dispatch = call.result = call.error = None  # type: ignore[assignment]
-    except Exception as exc:
-        _fail(recordings, exc)
-        if responses and dispatch.probe:
-            # The user's receivers must come back whatever happened above.
             for index, (receiver, response) in enumerate(responses):
                 if receiver.__class__ in _PROBES:
                     responses[index] = (receiver.receiver, response)
+        for call in dispatch.calls:
+            call.dispatch = call.result = call.error = None  # type: ignore[assignment]
+        dispatch.calls = []
+        dispatch.recordings = ()
+        dispatch.parent = None
+        dispatch.receivers = dispatch.connected = ()  # type: ignore[assignment]
+    except Exception as exc:
+        _fail(dispatch.recordings, exc)
 
 
 def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
@@ -454,11 +462,16 @@ def _record_sync(
         _current.reset(token)
         _end(recordings, dispatch, None)
         _finished(signal)
+        # The traceback keeps this frame: it must not keep the recordings.
+        recordings = dispatch = token = None  # type: ignore[assignment]
         raise
     _current.reset(token)
     _end(recordings, dispatch, responses)
     if signal is request_finished:
         _finished(signal)
+    # A traceback kept from a send_robust error keeps this frame (the parent
+    # of the recorded send's): it must not keep the recordings.
+    recordings = dispatch = token = None  # type: ignore[assignment]
     return responses
 
 
@@ -497,10 +510,13 @@ async def _record_async(
         _current.reset(token)
         _end(recordings, dispatch, None)
         _finished(signal)
+        # The traceback keeps this frame: it must not keep the recordings.
+        recordings = dispatch = token = None  # type: ignore[assignment]
         raise
     _current.reset(token)
     _end(recordings, dispatch, responses)
     _finished(signal)
+    recordings = dispatch = token = None  # type: ignore[assignment]
     return responses
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
-import textwrap
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +80,7 @@ except BaseException as _sp_exc:
     raise
 _sp_call.duration = _sp_clock() - _sp_call.start
 _sp_call.result = RESPONSE
+_sp_d.running = None
 """
 
 
@@ -91,10 +92,9 @@ def compile_gated(
     While recording, the gate of a send method calls ``recorded`` (see
     :func:`compile_recorded`), or ``original`` through probes if it is None.
     """
-    parsed = _parse(name, original)
-    if parsed is None:
+    func = _parse(name, original)
+    if func is None:
         return None
-    tree, func = parsed
     gate = ast.parse(_GATES[name]).body
     _locate(gate, func.lineno)
     docstring = 1 if ast.get_docstring(func) is not None else 0
@@ -106,8 +106,7 @@ def compile_gated(
     else:
         record = capture._record_sync
     return _compile(
-        tree,
-        name,
+        func,
         original,
         {
             "_sp_recordings": capture._recordings.get,
@@ -128,21 +127,23 @@ def compile_recorded(name: str, original: Any) -> Callable[..., Any] | None:
     send's keyword arguments as a dict, ``_sp_d`` the ``capture.Dispatch``
     to record into.
     """
-    parsed = _parse(name, original)
-    if parsed is None:
+    func = _parse(name, original)
+    if func is None:
         return None
-    tree, func = parsed
     func.args.kwarg = None
     func.args.args += [ast.arg("named"), ast.arg("_sp_d")]
-    counts = {"resolve": 0, "timed": 0, "probed": 0}
-    _instrument_statements(func, counts)
-    _AsyncProbes(counts).visit(func)
-    if counts["resolve"] != 1 or not counts["timed"] or not counts["probed"]:
+    counts = {"resolve": 0, "timed": 0, "probed": 0, "unknown": 0}
+    async_lists = _instrument_statements(func, counts)
+    _AsyncProbes(counts, async_lists).visit(func)
+    if (
+        counts["resolve"] != 1
+        or not counts["timed"]
+        or not counts["probed"]
+        or counts["unknown"]
+    ):
         return None
-    ast.fix_missing_locations(tree)
     return _compile(
-        tree,
-        name,
+        func,
         original,
         {
             "_sp_started": capture._started,
@@ -154,8 +155,12 @@ def compile_recorded(name: str, original: Any) -> Callable[..., Any] | None:
     )
 
 
-def _parse(name: str, original: Any) -> tuple[ast.Module, ast.FunctionDef] | None:
-    """The tree of Django's own method ``name``, if it has the expected shape."""
+def _parse(name: str, original: Any) -> ast.FunctionDef | None:
+    """The tree of Django's own method ``name``, if it has the expected shape.
+
+    Its line numbers and columns are those of Django's file, so that
+    tracebacks show, and underline, Django's own code.
+    """
     code = getattr(original, "__code__", None)
     if (
         code is None
@@ -166,36 +171,55 @@ def _parse(name: str, original: Any) -> tuple[ast.Module, ast.FunctionDef] | Non
         return None
     try:
         lines, first_line = inspect.getsourcelines(original)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
+        source = "".join(lines)
+        # Parsed as it stands: if indented, under a header of one line.
+        header = 1 if source[:1].isspace() else 0
+        body = ast.parse("if 1:\n" * header + source).body
+        if header:
+            body = body[0].body  # type: ignore[attr-defined]
     except (OSError, TypeError, SyntaxError):
         return None
-    func = tree.body[0] if len(tree.body) == 1 else None
+    func = body[0] if len(body) == 1 else None
     kwarg = None if name == "_live_receivers" else "named"
     if (
         not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
         or func.name != name
         or func.decorator_list
         or [arg.arg for arg in func.args.args] != ["self", "sender"]
+        or func.args.posonlyargs
+        or func.args.kwonlyargs
+        or func.args.vararg
+        or func.args.defaults
         or getattr(func.args.kwarg, "arg", None) != kwarg
     ):
         return None
-    ast.increment_lineno(tree, first_line - 1)
-    return tree, func  # type: ignore[return-value]
+    ast.increment_lineno(func, first_line - 1 - header)
+    return func  # type: ignore[return-value]
 
 
 def _compile(
-    tree: ast.Module, name: str, original: Any, names: dict[str, Any]
+    func: ast.FunctionDef, original: Any, names: dict[str, Any]
 ) -> Callable[..., Any] | None:
-    # A copy of the module's globals: Django's own must not gain our names.
-    namespace = {**original.__globals__, **names}
+    """Compile ``func`` to run in Django's own module globals (patches of the
+    module are seen, as by Django's method), our ``names`` reaching it as
+    closure variables."""
+    factory = ast.parse(f"def _sp_factory({', '.join(names)}):\n    pass").body[0]
+    factory.body = [func, ast.Return(ast.Name(func.name, ast.Load()))]  # type: ignore[attr-defined]
+    module = ast.Module(body=[factory], type_ignores=[])
+    ast.fix_missing_locations(module)
     try:
-        exec(compile(tree, original.__code__.co_filename, "exec"), namespace)
+        namespace: dict[str, Any] = {}
+        exec(compile(module, original.__code__.co_filename, "exec"), namespace)
+        made = namespace["_sp_factory"](**names)
     except Exception:
         return None
-    compiled = namespace[name]
+    compiled = types.FunctionType(
+        made.__code__, original.__globals__, func.name, None, made.__closure__
+    )
     compiled.__module__ = capture.__name__
-    compiled.__qualname__ = f"Signal.{name}"
-    compiled.__wrapped__ = original
+    compiled.__qualname__ = f"Signal.{func.name}"
+    compiled.__doc__ = original.__doc__
+    compiled.__wrapped__ = original  # type: ignore[attr-defined]
     return compiled
 
 
@@ -253,65 +277,121 @@ def _is_resolve(node: ast.stmt) -> bool:
     )
 
 
-def _instrument_statements(func: ast.AST, counts: dict[str, int]) -> None:
-    """Rewrite the resolve statement and each sync receiver call, in place."""
-    for node in ast.walk(func):
-        for field in ("body", "orelse", "finalbody"):
-            statements = getattr(node, field, None)
-            if not isinstance(statements, list):
-                continue
-            rewritten: list[ast.stmt] = []
-            for statement in statements:
-                rewritten.extend(_instrument(statement, counts))
-            statements[:] = rewritten
+def _instrument_statements(
+    func: ast.AST, counts: dict[str, int]
+) -> tuple[str, str] | None:
+    """Rewrite, in place, the statement resolving the receivers, and each
+    sync receiver's call in the loops over the sync receivers it resolved.
+    Return the names of the sync and async receiver lists."""
+    lists = None
+    for statements in _statement_lists(func):
+        for index, statement in enumerate(statements):
+            if _is_resolve(statement):
+                counts["resolve"] += 1
+                sync, async_ = statement.targets[0].elts  # type: ignore[attr-defined]
+                lists = sync.id, async_.id
+                statements[index : index + 1] = _template(
+                    _RESOLVE,
+                    statement.lineno,
+                    RESOLVE=statement,
+                    SYNC=ast.Name(sync.id, ast.Load()),
+                    ASYNC=ast.Name(async_.id, ast.Load()),
+                )
+                break
+    if lists is None:
+        return None
+    for loop in ast.walk(func):
+        if (
+            isinstance(loop, ast.For)
+            and isinstance(loop.iter, ast.Name)
+            and loop.iter.id == lists[0]
+            and isinstance(loop.target, ast.Name)
+        ):
+            for statements in _statement_lists(loop):
+                statements[:] = [
+                    timed
+                    for statement in statements
+                    for timed in _timed(statement, loop.target.id, counts)
+                ]
+    return lists
 
 
-def _instrument(statement: ast.stmt, counts: dict[str, int]) -> list[ast.stmt]:
-    if _is_resolve(statement):
-        counts["resolve"] += 1
-        sync, async_ = statement.targets[0].elts  # type: ignore[attr-defined]
-        return _template(
-            _RESOLVE,
-            statement.lineno,
-            RESOLVE=statement,
-            SYNC=ast.Name(sync.id, ast.Load()),
-            ASYNC=ast.Name(async_.id, ast.Load()),
-        )
-    if (
+def _statement_lists(root: ast.AST) -> list[list[ast.stmt]]:
+    """Every list of statements in ``root`` (bodies, else and finally blocks)."""
+    return [
+        statements
+        for node in ast.walk(root)
+        for field in ("body", "orelse", "finalbody")
+        if isinstance(statements := getattr(node, field, None), list)
+    ]
+
+
+def _timed(
+    statement: ast.stmt, receiver: str, counts: dict[str, int]
+) -> list[ast.stmt]:
+    """``response = receiver(...)`` timed, or the statement as it is."""
+    if not (
         isinstance(statement, ast.Assign)
         and len(statement.targets) == 1
         and isinstance(statement.targets[0], ast.Name)
         and _is_receiver_call(statement.value)
+        and statement.value.func.id == receiver  # type: ignore[attr-defined]
     ):
-        counts["timed"] += 1
-        statement.value._sp_timed = True  # type: ignore[attr-defined]
-        return _template(
-            _TIMED,
-            statement.lineno,
-            CALL=statement,
-            RECEIVER=ast.Name(statement.value.func.id, ast.Load()),  # type: ignore[attr-defined]
-            RESPONSE=ast.Name(statement.targets[0].id, ast.Load()),
-        )
-    return [statement]
+        return [statement]
+    counts["timed"] += 1
+    statement.value._sp_handled = True  # type: ignore[attr-defined]
+    return _template(
+        _TIMED,
+        statement.lineno,
+        CALL=statement,
+        RECEIVER=ast.Name(receiver, ast.Load()),
+        RESPONSE=ast.Name(statement.targets[0].id, ast.Load()),
+    )
 
 
 class _AsyncProbes(ast.NodeTransformer):
-    """Each remaining receiver call (an async receiver's) goes through a probe:
-    ``receiver(...)`` becomes ``_sp_probe(_sp_d, receiver)(...)``."""
+    """Each async receiver's call goes through a probe: ``receiver(...)``
+    becomes ``_sp_probe(_sp_d, receiver)(...)``. A call is an async
+    receiver's when it is awaited, or made for each of the async receivers
+    Django resolved; any other receiver call is counted as unknown."""
 
-    def __init__(self, counts: dict[str, int]) -> None:
+    def __init__(self, counts: dict[str, int], lists: tuple[str, str] | None) -> None:
         self.counts = counts
+        self.async_list = lists[1] if lists else None
+
+    def visit_Await(self, node: ast.Await) -> Any:
+        if _is_receiver_call(node.value):
+            self._probe(node.value)  # type: ignore[arg-type]
+        return self.generic_visit(node)
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> Any:
+        [loop, *others] = node.generators
+        if (
+            not others
+            and _is_receiver_call(node.elt)
+            and isinstance(loop.iter, ast.Name)
+            and loop.iter.id == self.async_list
+            and isinstance(loop.target, ast.Name)
+            and loop.target.id == node.elt.func.id  # type: ignore[attr-defined]
+        ):
+            self._probe(node.elt)  # type: ignore[arg-type]
+        return self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> Any:
         self.generic_visit(node)
-        if not _is_receiver_call(node) or getattr(node, "_sp_timed", False):
-            return node
+        if _is_receiver_call(node) and not getattr(node, "_sp_handled", False):
+            self.counts["unknown"] += 1
+        return node
+
+    def _probe(self, call: ast.Call) -> None:
+        if getattr(call, "_sp_handled", False):
+            return
+        call._sp_handled = True  # type: ignore[attr-defined]
         self.counts["probed"] += 1
-        receiver = node.func
-        node.func = ast.Call(
+        receiver = call.func
+        call.func = ast.Call(
             ast.Name("_sp_probe", ast.Load()),
             [ast.Name("_sp_d", ast.Load()), receiver],
             [],
         )
-        ast.copy_location(node.func, receiver)
-        return node
+        ast.copy_location(call.func, receiver)

@@ -1,10 +1,17 @@
 """Every dispatch path is recorded, and Django's behaviour is unchanged."""
 
+import ast
 import asyncio
+import contextlib
+import gc
+import inspect
 import logging
+import weakref
+from unittest import mock
 
 import pytest
-from django.dispatch import Signal
+from asgiref.sync import async_to_sync
+from django.dispatch import Signal, dispatcher
 
 from signal_panel import capture, gate, record_signals
 from signal_panel.capture import _PROBES
@@ -34,6 +41,47 @@ async def async_raises(sender, **kwargs):
 
 
 pytestmark = pytest.mark.usefixtures("instrumentation")
+
+
+def broken_finish(dispatch):
+    raise RuntimeError("broken finish")
+
+
+# Methods that look like Django's Signal.send but are not the shape the
+# copies expect: a receiver called inline, keyword-only or positional-only
+# parameters (which the gate would not pass on).
+class InlineReceiverCall:
+    def send(self, sender, **named):
+        responses = []
+        sync_receivers, async_receivers = self._live_receivers(sender)
+        for receiver in sync_receivers:
+            response = receiver(signal=self, sender=sender, **named)
+            responses.append((receiver, response))
+        for receiver in async_receivers:
+            responses.append((receiver, receiver(signal=self, sender=sender, **named)))
+        return responses
+
+
+class KeywordOnly:
+    def send(self, sender, *, flag=False, **named):
+        sync_receivers, _ = self._live_receivers(sender)
+        for receiver in sync_receivers:
+            response = receiver(signal=self, sender=sender, **named)
+        return [(receiver, response)]
+
+
+class PositionalOnly:
+    def send(self, sender, /, **named):
+        sync_receivers, _ = self._live_receivers(sender)
+        for receiver in sync_receivers:
+            response = receiver(signal=self, sender=sender, **named)
+        return [(receiver, response)]
+
+
+UNEXPECTED_SHAPES = [InlineReceiverCall.send, KeywordOnly.send, PositionalOnly.send]
+for _shape in UNEXPECTED_SHAPES:
+    _shape.__module__ = "django.dispatch.dispatcher"
+    _shape.__qualname__ = "Signal.send"
 
 
 @pytest.fixture
@@ -291,6 +339,92 @@ class TestCompiledCopies:
 
         assert gate.compile_recorded("send", send) is None
         assert gate.compile_gated("send", send) is None
+
+    def test_the_copies_keep_djangos_columns(self):
+        """Tracebacks underline the receiver's call where Django's file has it."""
+        original = Signal.__dict__["send"].__wrapped__
+        func = gate._parse("send", original)
+        lines = inspect.getsource(inspect.getmodule(original)).splitlines()
+        calls = [node for node in ast.walk(func) if gate._is_receiver_call(node)]
+        assert calls
+        for call in calls:
+            line = lines[call.lineno - 1]
+            assert line[call.col_offset :].startswith("receiver(signal=self")
+
+    @pytest.mark.parametrize("recording", [False, True])
+    def test_patches_of_djangos_module_are_seen(self, signal, recording):
+        """The copies run in Django's own module globals, not a snapshot."""
+        signal.connect(async_returns_two)
+        real = dispatcher.async_to_sync
+        with (
+            mock.patch.object(dispatcher, "async_to_sync", side_effect=real) as spy,
+            record_signals() if recording else contextlib.nullcontext(),
+        ):
+            assert signal.send(sender=None) == [(async_returns_two, 2)]
+        assert spy.called
+
+    @pytest.mark.parametrize("shape", UNEXPECTED_SHAPES)
+    def test_an_unexpected_shape_gets_no_copy(self, shape):
+        assert gate.compile_recorded("send", shape) is None
+        if shape is not InlineReceiverCall.send:
+            assert gate.compile_gated("send", shape) is None
+
+    def test_the_expected_shape_gets_both_copies(self):
+        """The fakes above differ from this one only where they say."""
+
+        class Expected:
+            def send(self, sender, **named):
+                responses = []
+                sync_receivers, async_receivers = self._live_receivers(sender)
+                for receiver in sync_receivers:
+                    response = receiver(signal=self, sender=sender, **named)
+                    responses.append((receiver, response))
+                if async_receivers:
+
+                    async def asend():
+                        return await asyncio.gather(
+                            *(
+                                receiver(signal=self, sender=sender, **named)
+                                for receiver in async_receivers
+                            )
+                        )
+
+                    responses.extend(
+                        zip(async_receivers, async_to_sync(asend)(), strict=True)
+                    )
+                return responses
+
+        Expected.send.__module__ = "django.dispatch.dispatcher"
+        Expected.send.__qualname__ = "Signal.send"
+        assert gate.compile_recorded("send", Expected.send) is not None
+        assert gate.compile_gated("send", Expected.send) is not None
+
+
+class TestReferences:
+    """What a recorded send leaves behind is what Django's own would."""
+
+    def test_a_kept_send_robust_error_does_not_keep_the_recording(self, signal, caplog):
+        signal.connect(raises_value_error)
+        with record_signals() as recording:
+            [(_, error)] = signal.send_robust(sender=None)
+        assert recording.dispatches[0].calls[0].error["message"] == "boom"
+        kept = weakref.ref(recording)
+        del recording
+        gc.collect()
+        assert error.__traceback__ is not None
+        assert kept() is None
+
+    def test_a_failing_recording_does_not_stop_the_others(self, signal, monkeypatch):
+        signal.connect(returns_one)
+        with record_signals() as outer, record_signals() as inner:
+            # The outer recording is finished first.
+            monkeypatch.setattr(outer, "finish", broken_finish)
+            assert signal.send(sender=None) == [(returns_one, 1)]
+        assert [call.name for call in inner.dispatches[0].calls] == [
+            "tests.test_capture.returns_one"
+        ]
+        assert inner.groups and not inner.failures
+        assert any("broken finish" in failure for failure in outer.failures)
 
 
 class TestRecorderFailures:
