@@ -104,16 +104,19 @@ class SignalsPanel:
         """The visible dispatches of the table (each a row and its details)."""
         return self.root.locator(".djdt-sp-dispatch:visible")
 
+    # Text content, not inner text: lanes and rows have content-visibility:
+    # auto, and one just shown by a filter has no rendered text until the
+    # browser's next frame.
     def lane_names(self) -> list[str]:
         return [
             name.strip()
-            for name in self.lanes.locator(".djdt-sp-lane-name").all_inner_texts()
+            for name in self.lanes.locator(".djdt-sp-lane-name").all_text_contents()
         ]
 
     def row_signals(self) -> list[str]:
         return [
             name.strip()
-            for name in self.rows.locator("code.djdt-sp-name").all_inner_texts()
+            for name in self.rows.locator("code.djdt-sp-name").all_text_contents()
         ]
 
     def lane(self, signal: str, sender: str | None = None) -> Locator:
