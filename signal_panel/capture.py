@@ -365,10 +365,8 @@ def _end(
     except Exception as exc:
         _fail(recordings, exc)
     finally:
-        dispatch.named = None  # type: ignore[assignment]
-        dispatch.running = None
-        dispatch.error = None
-        if dispatch.cyclic:
+        # Otherwise nothing refers back to the dispatch: it simply goes.
+        if dispatch.cyclic or dispatch.error is not None:
             _release(dispatch, responses)
 
 
@@ -379,6 +377,7 @@ def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> Non
     collection. A traceback the user keeps (a ``send_robust`` error) holds
     the recorded send's frame, and the dispatch in it: it must hold nothing
     more."""
+    dispatch.error = None
     try:
         if responses and dispatch.probe:
             for index, (receiver, response) in enumerate(responses):
@@ -387,8 +386,8 @@ def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> Non
         for call in dispatch.calls:
             call.dispatch = call.result = call.error = None  # type: ignore[assignment]
         dispatch.calls = []
+        dispatch.named = dispatch.running = dispatch.parent = None  # type: ignore[assignment]
         dispatch.recordings = ()
-        dispatch.parent = None
         dispatch.receivers = dispatch.connected = ()  # type: ignore[assignment]
     except Exception as exc:
         _fail(dispatch.recordings, exc)
