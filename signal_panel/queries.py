@@ -1,81 +1,84 @@
 """Charge SQL queries to the receiver that ran them.
 
-One ``execute_wrapper`` (Django's own hook for wrapping query execution) is
-added to every database connection of the process, once. While a receiver
-runs, the context variable ``capture._current`` holds its ``ReceiverCall``
-(or its ``Dispatch``, whose ``running`` is the call); the wrapper times each
-query and charges it there, so a query of a nested dispatch goes to the
-innermost receiver. Outside receivers
-it costs one context-variable read per query.
+Django runs every query through ``CursorWrapper._execute`` or
+``_executemany``: the innermost step of ``_execute_with_wrappers``, after the
+connection's ``execute_wrappers`` and the toolbar's own SQL tracking. Both
+are wrapped once, on the class, so that every connection of the process is
+metered, also those created later, without adding anything to a
+connection's ``execute_wrappers`` (a user's ``connection.execute_wrapper()``
+block pops the last wrapper of that list when it exits: it must find its
+own) and without patching ``ConnectionHandler``.
+
+While a receiver runs, the context variable ``capture._current`` holds its
+``ReceiverCall`` (or its ``Dispatch``, whose ``running`` is the call); the
+wrapper times the query and charges it there, so a query of a nested
+dispatch goes to the innermost receiver. Outside receivers a query costs one
+context-variable read more.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from django.db import connections
-from django.db.utils import ConnectionHandler
+from django.db.backends.utils import CursorWrapper
 
 from signal_panel import capture
 
 _lock = threading.Lock()
-_original_create_connection: Callable[..., Any] | None = None
+_originals: dict[str, Callable[..., Any]] = {}
+METHODS = ("_execute", "_executemany")
 
 
-def charge_queries(
-    execute: Callable[..., Any],
-    sql: Any,
-    params: Any,
-    many: bool,
-    context: dict[str, Any],
-) -> Any:
-    call = capture._current.get()
-    if call.__class__ is capture.Dispatch:
-        call = call.running  # type: ignore[union-attr]
-    if call is None:
-        return execute(sql, params, many, context)
-    start = perf_counter()
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        elapsed = perf_counter() - start
+def _metered(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``original`` (an executor method of ``CursorWrapper``), charging the
+    query's time to the receiver running it, if any."""
+
+    @functools.wraps(original)
+    def execute(self: CursorWrapper, sql: Any, params: Any, *args: Any) -> Any:
+        call = capture._current.get()
+        if call.__class__ is capture.Dispatch:
+            call = call.running  # type: ignore[union-attr]
+        if call is None:
+            return original(self, sql, params, *args)
+        start = perf_counter()
         try:
-            alias = context["connection"].alias
-            queries = call.queries
-            if queries is None:
-                queries = call.queries = {}
-            counter = queries.get(alias)
-            if counter is None:
-                queries[alias] = [1, elapsed]
-            else:
-                counter[0] += 1
-                counter[1] += elapsed
-        except Exception:
-            pass  # Never let bookkeeping fail the user's query.
+            return original(self, sql, params, *args)
+        finally:
+            charge(call, self.db.alias, perf_counter() - start)
+
+    return execute
 
 
-def _add_wrapper(connection: Any) -> None:
-    if charge_queries not in connection.execute_wrappers:
-        connection.execute_wrappers.append(charge_queries)
-
-
-def _create_connection(self: ConnectionHandler, alias: str) -> Any:
-    assert _original_create_connection is not None
-    connection = _original_create_connection(self, alias)
-    _add_wrapper(connection)
-    return connection
+def charge(call: Any, alias: str, seconds: float) -> None:
+    """Add one query of ``alias`` to ``call``. Never raises."""
+    try:
+        queries = call.queries
+        if queries is None:
+            queries = call.queries = {}
+        counter = queries.get(alias)
+        if counter is None:
+            queries[alias] = [1, seconds]
+        else:
+            counter[0] += 1
+            counter[1] += seconds
+    except Exception:
+        pass  # Never let bookkeeping fail the user's query.
 
 
 def install() -> None:
-    """Meter every connection created from now on, and this thread's existing ones."""
-    global _original_create_connection
+    """Meter every query of the process. Idempotent and thread-safe."""
     with _lock:
-        if _original_create_connection is not None:
+        if _originals:
             return
-        _original_create_connection = ConnectionHandler.create_connection
-        ConnectionHandler.create_connection = _create_connection  # type: ignore[method-assign]
-    for connection in connections.all(initialized_only=True):
-        _add_wrapper(connection)
+        for name in METHODS:
+            original = CursorWrapper.__dict__[name]
+            _originals[name] = original
+            setattr(CursorWrapper, name, _metered(original))
+
+
+def is_metered() -> bool:
+    return bool(_originals)
