@@ -54,9 +54,6 @@ _install_lock = threading.Lock()
 
 # Set by signal_panel.lifecycle: called around request_started/request_finished.
 request_hooks: list[Any] = []
-# ids of signals and senders never recorded (the toolbar's own machinery).
-ignored_signal_ids: frozenset[int] = frozenset()
-ignored_sender_ids: frozenset[int] = frozenset()
 
 
 class ReceiverCall:
@@ -301,13 +298,8 @@ def _begin(
     recordings = _recordings.get()
     if not recordings:
         return (), None
-    for recording in recordings:
-        if recording.end is not None:
-            recordings = _open_recordings()
-            if not recordings:
-                return (), None
-            break
-    if id(signal) in ignored_signal_ids or id(sender) in ignored_sender_ids:
+    recordings = _recording_this(recordings, signal, sender)
+    if not recordings:
         return (), None
     if not signal.receivers or (signal.use_caching and _cached_none(signal, sender)):
         # An orphan: counted, and the caller returns [] as Django would.
@@ -315,6 +307,28 @@ def _begin(
             recording.count_orphan(signal, sender)
         return recordings, None
     return recordings, Dispatch(signal, method, sender, named, probe, recordings)
+
+
+def _recording_this(
+    recordings: tuple[Recording, ...], signal: Signal, sender: Any
+) -> tuple[Recording, ...]:
+    """Those of ``recordings`` that are open and do not ignore this send."""
+    if len(recordings) == 1:  # The usual case, without a new tuple.
+        recording = recordings[0]
+        if (
+            recording.end is None
+            and id(signal) not in recording.ignored_signals
+            and id(sender) not in recording.ignored_senders
+        ):
+            return recordings
+        return ()
+    return tuple(
+        recording
+        for recording in recordings
+        if recording.end is None
+        and id(signal) not in recording.ignored_signals
+        and id(sender) not in recording.ignored_senders
+    )
 
 
 def _open_recordings() -> tuple[Recording, ...]:
@@ -583,7 +597,7 @@ def _probe(
     dispatch.receivers = (
         [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
     )
-    for recording in _open_recordings():
+    for recording in dispatch.recordings:
         recording.start(dispatch)
     call = _SyncProbe.for_names(tuple(dispatch.named))
     first_async = len(sync_receivers)
@@ -725,42 +739,6 @@ def install() -> None:
     from signal_panel import queries
 
     queries.install()
-    refresh_ignored()
-
-
-# The known_signals() mapping the ignored ids were resolved from.
-_ignored_from: list[Any] = [None]
-
-
-def refresh_ignored_if_stale() -> None:
-    """Resolve ignored signals again if signals were found since the last time."""
-    from signal_panel.describe import known_signals
-
-    if known_signals() is not _ignored_from[0]:
-        refresh_ignored()
-
-
-def refresh_ignored() -> None:
-    """Resolve the ignored signals (settings) and senders (the toolbar's store)."""
-    global ignored_signal_ids, ignored_sender_ids
-    from signal_panel.conf import get_config
-    from signal_panel.describe import known_signals
-
-    config = get_config()
-    signals = known_signals()
-    ignored_signal_ids = frozenset(
-        key for key, (_, name) in signals.items() if config.ignores(name)
-    )
-    _ignored_from[0] = signals
-    ignored_sender_ids = frozenset(id(model) for model in _toolbar_models())
-
-
-def _toolbar_models() -> list[type]:
-    from django.apps import apps
-
-    if not apps.ready or not apps.is_installed("debug_toolbar"):
-        return []
-    return list(apps.get_app_config("debug_toolbar").get_models())
 
 
 def is_installed() -> bool:

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Warning, register
 
-from signal_panel.conf import DEFAULTS
+from signal_panel.conf import DEFAULTS, INSTRUMENTATIONS, is_safe_editor_url
 
 
 def _is_positive_int(value: Any) -> bool:
@@ -29,14 +29,22 @@ _VALIDATORS = {
     ),
     "CAPTURE_CALL_SITE": (lambda v: isinstance(v, bool), "True or False"),
     "EDITOR_URL": (
-        lambda v: v is None or (isinstance(v, str) and "{path}" in v),
-        'None or a string containing "{path}" (and optionally "{line}")',
+        lambda v: (
+            v is None
+            or (isinstance(v, str) and "{path}" in v and is_safe_editor_url(v))
+        ),
+        'None or a string containing "{path}" (and optionally "{line}") whose '
+        "scheme is an editor's, file, http or https",
     ),
     "HIDE_KEYS": (_is_str_list, "a list of regular expressions"),
+    "INSTRUMENTATION": (
+        lambda v: v in INSTRUMENTATIONS,
+        " or ".join(repr(name) for name in INSTRUMENTATIONS),
+    ),
 }
 
 
-@register(Tags.compatibility)
+@register()
 def check_settings(**kwargs: Any) -> list[Error | Warning]:
     value = getattr(settings, "SIGNAL_PANEL", {})
     if not isinstance(value, dict):
@@ -81,7 +89,7 @@ def check_settings(**kwargs: Any) -> list[Error | Warning]:
     return errors
 
 
-@register(Tags.compatibility)
+@register()
 def check_panels(**kwargs: Any) -> list[Warning]:
     panels = getattr(settings, "DEBUG_TOOLBAR_PANELS", None)
     if panels is None or "signal_panel.panel.SignalPanel" not in panels:

@@ -11,6 +11,7 @@ in all. Dispatches that found no receivers are only counted.
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import sys
 import sysconfig
@@ -22,6 +23,7 @@ from time import perf_counter
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
@@ -33,6 +35,7 @@ from signal_panel.describe import (
     callable_name,
     describe_exception,
     exception_message,
+    known_signals,
     qualified_name,
     signal_name,
 )
@@ -230,7 +233,9 @@ class Recording:
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or get_config()
-        capture.refresh_ignored_if_stale()
+        # ids of the signals and senders this recording never records.
+        self.ignored_signals = ignored_signal_ids(self.config)
+        self.ignored_senders = toolbar_model_ids()
         self.describer = Describer(
             max_length=self.config.repr_length,
             secret_pattern="|".join((DEFAULT_SECRET_PATTERN, *self.config.hide_keys)),
@@ -242,6 +247,8 @@ class Recording:
         self.orphans: dict[tuple[int, int], Orphan] = {}
         self.failures: list[str] = []
         self._open: dict[int, tuple[Group, DispatchRecord | None]] = {}
+        # Keys for orphan counters whose sender was freed and its id reused.
+        self._retired = itertools.count()
 
     # Fed by capture (hot path).
 
@@ -250,7 +257,7 @@ class Recording:
         orphan = self.orphans.get(key)
         if orphan is not None and orphan.sender_ref() is not sender:
             # The sender it counted was freed and its id reused.
-            self.orphans[(MANY, len(self.orphans))] = self.orphans.pop(key)
+            self.orphans[(MANY, next(self._retired))] = self.orphans.pop(key)
             orphan = None
         if orphan is not None:
             orphan.count += 1
@@ -399,6 +406,43 @@ class Recording:
         from signal_panel.stats import to_stats
 
         return to_stats(self)
+
+
+# Config -> (the known_signals() mapping resolved from, the ignored ids).
+_ignored: dict[Config, tuple[dict[int, Any], frozenset[int]]] = {}
+_toolbar_models: list[frozenset[int]] = []
+
+
+def ignored_signal_ids(config: Config) -> frozenset[int]:
+    """ids of the known signals that ``config`` ignores; resolved again once
+    new modules (and so, maybe, new signals) were imported."""
+    signals = known_signals()
+    cached = _ignored.get(config)
+    if cached is not None and cached[0] is signals:
+        return cached[1]
+    ids = frozenset(key for key, (_, name) in signals.items() if config.ignores(name))
+    if len(_ignored) >= 64:
+        _ignored.clear()
+    _ignored[config] = (signals, ids)
+    return ids
+
+
+def toolbar_model_ids() -> frozenset[int]:
+    """ids of the toolbar's own models (its DatabaseStore): never recorded."""
+    if _toolbar_models:
+        return _toolbar_models[0]
+    if not apps.ready:
+        return frozenset()
+    ids = frozenset(
+        id(model)
+        for model in (
+            apps.get_app_config("debug_toolbar").get_models()
+            if apps.is_installed("debug_toolbar")
+            else ()
+        )
+    )
+    _toolbar_models.append(ids)
+    return ids
 
 
 def not_called(dispatch: Dispatch) -> list[dict[str, str]]:

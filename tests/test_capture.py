@@ -16,7 +16,10 @@ from django.dispatch import Signal, dispatcher
 from signal_panel import capture, gate, record_signals
 from signal_panel.capture import _PROBES
 
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+    pytest.mark.usefixtures("instrumentation"),
+]
 
 
 def returns_one(sender, **kwargs):
@@ -38,9 +41,6 @@ async def async_returns_two(sender, **kwargs):
 
 async def async_raises(sender, **kwargs):
     raise KeyError("async boom")
-
-
-pytestmark = pytest.mark.usefixtures("instrumentation")
 
 
 def broken_finish(dispatch):

@@ -101,8 +101,8 @@ class TestExecuteWrappers:
                 with connection.execute_wrapper(blocker):
                     with record_signals():
                         pass
-                    assert connection.execute_wrappers == [blocker], connection.execute_wrappers
-                assert connection.execute_wrappers == [], connection.execute_wrappers
+                    assert connection.execute_wrappers == [blocker]
+                assert connection.execute_wrappers == []
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT 1")
                 print("ok")

@@ -17,8 +17,10 @@ from django.test.utils import CaptureQueriesContext
 
 from signal_panel import record_signals
 from signal_panel.checks import check_settings
+from signal_panel.conf import Config, get_config
 from signal_panel.stats import add_registry
 from tests.testapp.models import Article, Reading
+from tests.testapp.signals import article_published, robust_signal
 
 
 @pytest.fixture
@@ -245,6 +247,10 @@ class TestSettingsChecks:
             ({"MAX_DETAILED": 0}, "signal_panel.E003"),
             ({"REPR_LENGTH": "long"}, "signal_panel.E003"),
             ({"EDITOR_URL": "vscode://file/"}, "signal_panel.E003"),
+            ({"EDITOR_URL": "java\tscript:alert(1)//{path}"}, "signal_panel.E003"),
+            ({"EDITOR_URL": " \x00JavaScript:alert(1)//{path}"}, "signal_panel.E003"),
+            ({"EDITOR_URL": "data:text/html,{path}"}, "signal_panel.E003"),
+            ({"INSTRUMENTATION": "compiled"}, "signal_panel.E003"),
             ({"HIDE_KEYS": ["(unclosed"]}, "signal_panel.E004"),
         ],
     )
@@ -253,6 +259,53 @@ class TestSettingsChecks:
             errors = run_checks()
         assert error_id in [error.id for error in errors]
         assert any("SIGNAL_PANEL" in error.msg for error in errors)
+
+    @pytest.mark.parametrize(
+        "editor_url",
+        [
+            "vscode://file/{path}:{line}",
+            "PyCharm://open?file={path}&line={line}",
+            "http://localhost:63342/api/file/{path}:{line}",
+            "/open-in-editor?file={path}",
+        ],
+    )
+    def test_editor_and_web_links_pass(self, editor_url):
+        with override_settings(SIGNAL_PANEL={"EDITOR_URL": editor_url}):
+            assert check_settings() == []
+
+
+class TestConfig:
+    def test_the_defaults_are_what_no_setting_gives(self, settings):
+        del settings.SIGNAL_PANEL
+        get_config.cache_clear()
+        assert Config() == get_config()
+
+    def test_a_recordings_own_config_ignores_signals(self):
+        ignored = "tests.testapp.signals.article_published"
+        with (
+            record_signals() as outer,
+            record_signals(Config(ignore_signals=(ignored,))) as inner,
+        ):
+            article_published.send(sender="views", title="x")
+            robust_signal.send_robust(sender="views")
+        assert outer.signal_names() == [ignored, "tests.testapp.signals.robust_signal"]
+        assert inner.signal_names() == ["tests.testapp.signals.robust_signal"]
+
+    def test_the_toolbars_own_signals_are_ignored_by_any_config(self):
+        from debug_toolbar.toolbar import DebugToolbar
+
+        DebugToolbar._created.connect(collect_toolbar, weak=False)
+        try:
+            with record_signals(Config(ignore_signals=())) as recording:
+                DebugToolbar._created.send(sender=None, toolbar=None)
+        finally:
+            DebugToolbar._created.disconnect(collect_toolbar)
+        assert recording.dispatches == []
+        assert recording.orphans == {}
+
+
+def collect_toolbar(sender, toolbar, **kwargs):
+    return toolbar
 
 
 def test_store_round_trip_is_lossless(db):
@@ -289,6 +342,30 @@ def test_a_new_sender_per_send_stays_bounded():
     assert len(stats["orphans"]) <= 301
     assert "(many senders)" in {group["sender"] for group in stats["groups"]}
     assert len(serialize(stats).encode()) < 512 * 1024
+
+
+def test_every_orphan_send_is_counted_past_the_cap_when_ids_are_reused():
+    """Senders freed and replaced by new ones at the same address: their
+    counters are retired under keys of their own, never overwritten."""
+
+    class Sender:
+        pass
+
+    lonely = Signal()
+    kept = [Sender() for _ in range(300)]
+    reused = 0
+    with record_signals() as recording:
+        for sender in kept:
+            lonely.send(sender=sender)
+        for _ in range(5):
+            freed = id(kept.pop())
+            sender = Sender()
+            reused += id(sender) == freed
+            lonely.send(sender=sender)
+            del sender
+    assert reused >= 3, "ids were not reused: the case is not tested"
+    assert sum(orphan.count for orphan in recording.orphans.values()) == 305
+    assert recording.to_stats()["summary"]["orphans"] == 305
 
 
 def test_the_slowest_of_a_group_is_kept_in_detail():
