@@ -32,7 +32,7 @@ class RequestRecording(Recording):
     """The recording of one request; the panel adopts it with ``on_finish``."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(instrumentation=capture.instrumentation())
         self.finish_callbacks: list[Callable[[RequestRecording], None]] = []
 
     def on_finish(self, callback: Callable[[RequestRecording], None]) -> None:

@@ -58,7 +58,7 @@ class SignalPanel(Panel):
         if recording is None:
             # request_started was not seen (instrumentation installed late):
             # record from here on instead.
-            recording = Recording()
+            recording = Recording(instrumentation=capture.instrumentation())
             self._fallback_token = capture._recordings.set(
                 (*capture.active_recordings(), recording)
             )

@@ -231,8 +231,12 @@ class Recording:
     method only appends to lists or updates counters.
     """
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(
+        self, config: Config | None = None, instrumentation: str = "none"
+    ) -> None:
         self.config = config or get_config()
+        # How Signal was instrumented when it started (capture.instrumentation()).
+        self.instrumentation = instrumentation
         # ids of the signals and senders this recording never records.
         self.ignored_signals = ignored_signal_ids(self.config)
         self.ignored_senders = toolbar_model_ids()
@@ -541,7 +545,7 @@ def record_signals(config: Config | None = None) -> Iterator[Recording]:
         assert "django.db.models.signals.post_save" in recording.signal_names()
     """
     capture.install()
-    recording = Recording(config)
+    recording = Recording(config, capture.instrumentation())
     token = capture._recordings.set((*capture.active_recordings(), recording))
     try:
         yield recording

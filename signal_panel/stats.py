@@ -95,6 +95,7 @@ def to_stats(recording: Recording) -> dict[str, Any]:
         "groups": groups,
         "orphans": orphans,
         "failures": list(recording.failures),
+        "instrumentation": recording.instrumentation,
         "settings": {
             "max_detailed": recording.config.max_detailed,
             "detailed_per_group": recording.config.detailed_per_group,

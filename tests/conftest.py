@@ -3,15 +3,24 @@ from django.dispatch import Signal
 
 from signal_panel import capture
 
+MODES = {
+    "compiled copies": "compiled",
+    "mixed": "mixed",
+    "plain wrappers": "wrappers",
+}
 
-@pytest.fixture(params=["compiled copies", "plain wrappers"])
+
+@pytest.fixture(params=list(MODES))
 def instrumentation(request, monkeypatch):
     """Run a test with each way capture can instrument ``Signal``: compiled
-    copies of Django's methods (recorded sends time receivers in place), and
-    plain wrappers (Django's own methods, with probes for receivers)."""
-    if request.param == "plain wrappers":
-        for name, wrapper in capture._WRAPPERS.items():
-            monkeypatch.setattr(Signal, name, wrapper)
+    copies of Django's methods (receivers timed in Django's own frame), the
+    mixed fallback (Django's methods gated, recording through probes), and
+    plain wrappers (Django's own methods wrapped, with probes for receivers)."""
+    mode = MODES[request.param]
+    if mode == "compiled":
+        assert capture.instrumentation() == "compiled"
     else:
-        assert Signal.send.__code__.co_filename.endswith("dispatcher.py")
+        for name, method in capture.methods(mode).items():
+            monkeypatch.setattr(Signal, name, method)
+        assert capture.instrumentation() == mode
     return request.param

@@ -25,6 +25,7 @@ import builtins
 import functools
 import gc
 import logging
+import sys
 import types
 import weakref
 from collections.abc import Callable
@@ -102,6 +103,8 @@ class World:
     # label -> how to get the connected callable from what keeps it alive.
     resolve: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     log: list[tuple[Any, ...]] = field(default_factory=list)
+    # The frames each receiver's call saw above it, up to dispatch().
+    callers: list[list[tuple[str, int, str]]] = field(default_factory=list)
     raised: dict[str, BaseException] = field(default_factory=dict)
     results: dict[str, Result] = field(default_factory=dict)
 
@@ -127,6 +130,7 @@ class World:
     def call(self, label: str, spec: Spec, kwargs: dict[str, Any]) -> Result:
         assert kwargs["signal"] is self.signal
         self.log.append(("call", label))
+        self.callers.append(callers_up_to_dispatch(sys._getframe(2)))
         if spec.action == "connect":
             self.connect_late(f"late-{label}")
         elif spec.action == "disconnect":
@@ -161,6 +165,16 @@ class World:
             dispatch_uid=spec.uid,
         )
         self.log.append(("disconnected", label, removed))
+
+
+def callers_up_to_dispatch(frame: types.FrameType | None) -> list[tuple[str, int, str]]:
+    """(file, line, function) of each frame from ``frame`` up, until dispatch()."""
+    chain = []
+    while frame is not None and frame.f_code is not dispatch.__code__:
+        code = frame.f_code
+        chain.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    return chain
 
 
 def _same(value: Any) -> Any:
@@ -392,7 +406,9 @@ spec_strategy = st.builds(
     sender_name=st.sampled_from([None, "S1", "S2"]),
     caching=st.booleans(),
 )
-def test_recording_changes_nothing(specs, method, sender_name, caching):
+def test_recording_changes_nothing(
+    specs, method, sender_name, caching, instrumentation
+):
     if method == "asend" and any(s.is_async and s.raises for s in specs):
         # asend runs sync receivers in a thread while async ones run on the
         # loop; when an async one raises, how many sync receivers ran before
@@ -409,6 +425,9 @@ def test_recording_changes_nothing(specs, method, sender_name, caching):
 
     assert normalized(world, outcome) == normalized(plain, plain_outcome)
     assert world.log == plain.log
+    if instrumentation == "compiled copies":
+        # Each receiver saw the same callers, at the same depths.
+        assert world.callers == plain.callers
     assert log == plain_log
     assert connected_labels(world) == connected_labels(plain)
     if caching:
