@@ -172,12 +172,12 @@ def _check_patching(mode: str) -> str:
         assert owners["_live_receivers"].startswith("sentry_sdk"), owners
         assert "signal_panel" not in sys.modules
         return "Signal._live_receivers patched by sentry_sdk only"
-    from signal_panel import capture
+    from signal_panel import instrument
 
-    assert capture.is_installed()
+    assert instrument.is_installed()
     compiled = Signal.send.__code__.co_filename.endswith("dispatcher.py")
     how = "compiled copies of Django's methods" if compiled else "plain wrappers"
-    return f"signal_panel.capture installed: {how}"
+    return f"signal_panel installed: {how}"
 
 
 def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:

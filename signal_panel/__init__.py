@@ -1,6 +1,17 @@
 """A django-debug-toolbar panel that records every Django signal dispatch."""
 
-from signal_panel.recording import DispatchRecord, Recording, record_signals
+from signal_panel.api import record_signals
+from signal_panel.conf import Config
+from signal_panel.recording import Recording
+from signal_panel.records import CallRecord, DispatchRecord, Group, Orphan
 
-__all__ = ["DispatchRecord", "Recording", "record_signals"]
+__all__ = [
+    "CallRecord",
+    "Config",
+    "DispatchRecord",
+    "Group",
+    "Orphan",
+    "Recording",
+    "record_signals",
+]
 __version__ = "0.1.0"

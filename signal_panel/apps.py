@@ -6,6 +6,6 @@ class SignalPanelConfig(AppConfig):
     verbose_name = "Signal panel"
 
     def ready(self) -> None:
-        from signal_panel import capture, checks  # noqa: F401  (registers checks)
+        from signal_panel import checks, instrument  # noqa: F401  (registers checks)
 
-        capture.install()
+        instrument.install()

@@ -44,7 +44,6 @@ _VALIDATORS = {
 }
 
 
-@register()
 def check_settings(**kwargs: Any) -> list[Error | Warning]:
     value = getattr(settings, "SIGNAL_PANEL", {})
     if not isinstance(value, dict):
@@ -89,7 +88,6 @@ def check_settings(**kwargs: Any) -> list[Error | Warning]:
     return errors
 
 
-@register()
 def check_panels(**kwargs: Any) -> list[Warning]:
     panels = getattr(settings, "DEBUG_TOOLBAR_PANELS", None)
     if panels is None or "signal_panel.panel.SignalPanel" not in panels:
@@ -105,3 +103,7 @@ def check_panels(**kwargs: Any) -> list[Warning]:
             )
         ]
     return []
+
+
+register(check_settings)
+register(check_panels)

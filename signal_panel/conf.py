@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 DEFAULTS: dict[str, Any] = {
     # Dotted paths or fnmatch patterns of signals never recorded. Django sends
@@ -141,7 +140,9 @@ def is_safe_editor_url(template: object) -> bool:
     return scheme == "" or scheme in EDITOR_SCHEMES
 
 
-@receiver(setting_changed)
 def _reset_config(*, setting: str, **kwargs: Any) -> None:
     if setting == "SIGNAL_PANEL":
         get_config.cache_clear()
+
+
+setting_changed.connect(_reset_config)

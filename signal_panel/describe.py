@@ -174,7 +174,7 @@ _SAFE_REPRS = frozenset(vars(t).get("__repr__") or t.__repr__ for t in _PLAIN_RE
 
 
 def _first(items: Iterable[Any], count: int) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for item in items:
         if len(out) == count:
             break
@@ -197,7 +197,7 @@ def qualified_name(obj: Any) -> str:
 def describe_class(cls: type) -> str:
     meta = cls.__dict__.get("_meta")
     if meta is not None and isinstance(cls, type) and issubclass(cls, Model):
-        return meta.label
+        return str(meta.label)
     return qualified_name(cls)
 
 

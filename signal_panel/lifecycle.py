@@ -20,8 +20,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from signal_panel import capture
+from signal_panel import instrument, state
 from signal_panel.recording import Recording
+from signal_panel.state import Sink
 
 logger = logging.getLogger("signal_panel")
 
@@ -32,7 +33,7 @@ class RequestRecording(Recording):
     """The recording of one request; the panel adopts it with ``on_finish``."""
 
     def __init__(self) -> None:
-        super().__init__(instrumentation=capture.instrumentation())
+        super().__init__(instrumentation=instrument.instrumentation())
         self.finish_callbacks: list[Callable[[RequestRecording], None]] = []
 
     def on_finish(self, callback: Callable[[RequestRecording], None]) -> None:
@@ -43,19 +44,18 @@ def started(sender: Any, named: dict[str, Any]) -> None:
     handle = named.get("environ", named.get("scope"))
     if not isinstance(handle, dict):
         return
-    outer = _without_requests(capture._recordings.get())
+    outer = _without_requests(state.active())
     recording = RequestRecording()
     handle[HANDLE_KEY] = recording
-    capture._recordings.set((*outer, recording))
+    state.replace((*outer, recording))
 
 
 def finished() -> None:
-    current = capture._recordings.get() or ()
+    current = state.active()
     requests = [r for r in current if isinstance(r, RequestRecording)]
     if not requests:
         return
-    outer = _without_requests(current)
-    capture._recordings.set(outer or None)
+    state.replace(_without_requests(current))
     for recording in requests:
         try:
             recording.close()
@@ -70,12 +70,10 @@ def finished() -> None:
                 )
 
 
-def _without_requests(
-    recordings: tuple[Recording, ...] | None,
-) -> tuple[Recording, ...]:
+def _without_requests(recordings: tuple[Sink, ...]) -> tuple[Sink, ...]:
     # A recording left over on this thread (its request never finished, e.g. a
     # keep-alive connection that was dropped) must not swallow the next one.
-    return tuple(r for r in recordings or () if not isinstance(r, RequestRecording))
+    return tuple(r for r in recordings if not isinstance(r, RequestRecording))
 
 
 def recording_for(request: Any) -> RequestRecording | None:
@@ -96,6 +94,6 @@ class _Hook:
 
 def install() -> None:
     """Record every request of this process. Idempotent."""
-    capture.install()
-    if not capture.request_hooks:
-        capture.request_hooks.append(_Hook)
+    instrument.install()
+    if not state.request_hooks:
+        state.request_hooks.append(_Hook)

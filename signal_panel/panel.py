@@ -10,7 +10,7 @@ from django.db import connections
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
-from signal_panel import capture, lifecycle
+from signal_panel import instrument, lifecycle, state
 from signal_panel.describe import describe_exception
 from signal_panel.recording import Recording
 from signal_panel.stats import VERSION, add_registry, nav_subtitle
@@ -54,19 +54,17 @@ class SignalPanel(Panel):
         return [static("signal_panel/panel.js")]
 
     def enable_instrumentation(self) -> None:
-        recording = lifecycle.recording_for(self.toolbar.request)
+        recording: Recording | None = lifecycle.recording_for(self.toolbar.request)
         if recording is None:
             # request_started was not seen (instrumentation installed late):
             # record from here on instead.
-            recording = Recording(instrumentation=capture.instrumentation())
-            self._fallback_token = capture._recordings.set(
-                (*capture.active_recordings(), recording)
-            )
+            recording = Recording(instrumentation=instrument.instrumentation())
+            self._fallback_token = state.push(recording)
         self._recording = recording
 
     def disable_instrumentation(self) -> None:
         if self._fallback_token is not None:
-            capture._recordings.reset(self._fallback_token)
+            state.pop(self._fallback_token)
             self._fallback_token = None
             if self._recording is not None:
                 self._recording.close()

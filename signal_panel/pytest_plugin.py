@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 def signal_recording() -> Iterator[Recording]:
     """Every signal dispatched during the test, as a ``Recording``."""
-    from signal_panel import record_signals
+    from signal_panel.api import record_signals
 
     with record_signals() as recording:
         yield recording

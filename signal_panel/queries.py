@@ -9,8 +9,8 @@ connection's ``execute_wrappers`` (a user's ``connection.execute_wrapper()``
 block pops the last wrapper of that list when it exits: it must find its
 own) and without patching ``ConnectionHandler``.
 
-While a receiver runs, the context variable ``capture._current`` holds its
-``ReceiverCall`` (or its ``Dispatch``, whose ``running`` is the call); the
+While a receiver runs, the context's current call (``state.current()``) is
+its ``ReceiverCall`` (or its ``Dispatch``, whose ``running`` is the call); the
 wrapper times the query and charges it there, so a query of a nested
 dispatch goes to the innermost receiver. Outside receivers a query costs one
 context-variable read more.
@@ -26,7 +26,8 @@ from typing import Any
 
 from django.db.backends.utils import CursorWrapper
 
-from signal_panel import capture
+from signal_panel import state
+from signal_panel.calls import Dispatch
 
 _lock = threading.Lock()
 _originals: dict[str, Callable[..., Any]] = {}
@@ -39,9 +40,9 @@ def _metered(original: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(original)
     def execute(self: CursorWrapper, sql: Any, params: Any, *args: Any) -> Any:
-        call = capture._current.get()
-        if call.__class__ is capture.Dispatch:
-            call = call.running  # type: ignore[union-attr]
+        call = state.current()
+        if call.__class__ is Dispatch:
+            call = call.running
         if call is None:
             return original(self, sql, params, *args)
         start = perf_counter()

@@ -86,5 +86,5 @@ def _model_with_id(key: Any) -> type | None:
     # Django 5.2 keeps only id(sender); senders are most often models.
     for model in apps.get_models(include_auto_created=True):
         if id(model) == key:
-            return model
+            return model  # type: ignore[no-any-return]  # Django is untyped.
     return None

@@ -8,17 +8,31 @@ the moment ``request_started`` was sent. ``docs/stats-format.md`` documents it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from signal_panel.conf import Config
 from signal_panel.describe import signal_family, signal_name
-
-if TYPE_CHECKING:
-    from signal_panel.recording import CallRecord, DispatchRecord, Recording
+from signal_panel.records import CallRecord, DispatchRecord, Group, Orphan
+from signal_panel.registry import registry
 
 VERSION = 1
 
 
-def to_stats(recording: Recording) -> dict[str, Any]:
+class Recorded(Protocol):
+    """What the document is made of (a ``recording.Recording``)."""
+
+    config: Config
+    origin: float
+    end: float | None
+    instrumentation: str
+    dispatches: list[DispatchRecord]
+    groups: dict[tuple[int, ...], Group]
+    orphans: dict[tuple[int, int], Orphan]
+    failures: list[str]
+
+
+def to_stats(recording: Recorded) -> dict[str, Any]:
     origin = recording.origin
 
     def ms(seconds: float) -> float:
@@ -34,7 +48,7 @@ def to_stats(recording: Recording) -> dict[str, Any]:
     records.sort(key=lambda record: (record.start, record.id))
 
     dispatches = [_dispatch(record, kept, origin, ms) for record in records]
-    groups = [
+    groups: list[dict[str, Any]] = [
         {
             "id": group.index,
             "signal": group.signal_name,
@@ -58,7 +72,7 @@ def to_stats(recording: Recording) -> dict[str, Any]:
         for group in recording.groups.values()
         if group.count
     ]
-    orphans = sorted(
+    orphans: list[dict[str, Any]] = sorted(
         (
             {"signal": signal_name(o.signal), "sender": o.sender, "count": o.count}
             for o in recording.orphans.values()
@@ -105,7 +119,7 @@ def to_stats(recording: Recording) -> dict[str, Any]:
 
 
 def _dispatch(
-    record: DispatchRecord, kept: set[int], origin: float, ms: Any
+    record: DispatchRecord, kept: set[int], origin: float, ms: Callable[[float], float]
 ) -> dict[str, Any]:
     parent = record.parent_id
     return {
@@ -128,7 +142,9 @@ def _dispatch(
     }
 
 
-def _call(call: CallRecord, origin: float, ms: Any) -> dict[str, Any]:
+def _call(
+    call: CallRecord, origin: float, ms: Callable[[float], float]
+) -> dict[str, Any]:
     return {
         "name": call.name,
         "is_async": call.is_async,
@@ -165,8 +181,6 @@ def nav_subtitle(stats: dict[str, Any]) -> str:
 
 def add_registry(stats: dict[str, Any]) -> dict[str, Any]:
     """Add the process's signal registry, marking the signals this recording saw."""
-    from signal_panel.registry import registry
-
     fired = {group["signal"] for group in stats["groups"]}
     fired.update(orphan["signal"] for orphan in stats["orphans"])
     stats["registry"] = registry(fired)

@@ -1,7 +1,7 @@
 import pytest
 from django.dispatch import Signal
 
-from signal_panel import capture
+from signal_panel import instrument
 
 MODES = {
     "compiled copies": "compiled",
@@ -12,15 +12,15 @@ MODES = {
 
 @pytest.fixture(params=list(MODES))
 def instrumentation(request, monkeypatch):
-    """Run a test with each way capture can instrument ``Signal``: compiled
+    """Run a test with each way the recorder can instrument ``Signal``: compiled
     copies of Django's methods (receivers timed in Django's own frame), the
     mixed fallback (Django's methods gated, recording through probes), and
     plain wrappers (Django's own methods wrapped, with probes for receivers)."""
     mode = MODES[request.param]
     if mode == "compiled":
-        assert capture.instrumentation() == "compiled"
+        assert instrument.instrumentation() == "compiled"
     else:
-        for name, method in capture.methods(mode).items():
+        for name, method in instrument.methods(mode).items():
             monkeypatch.setattr(Signal, name, method)
-        assert capture.instrumentation() == mode
+        assert instrument.instrumentation() == mode
     return request.param

@@ -11,8 +11,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.dispatch import Signal, dispatcher
 
-from signal_panel import capture, record_signals
-from signal_panel.capture import _PROBES
+from signal_panel import instrument, record_signals
+from signal_panel.calls import ReceiverCall
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
@@ -51,7 +51,7 @@ def signal():
 
 
 def no_probes(responses):
-    return not any(type(receiver) in _PROBES for receiver, _ in responses)
+    return not any(isinstance(receiver, ReceiverCall) for receiver, _ in responses)
 
 
 class TestSend:
@@ -271,12 +271,12 @@ class TestCompiledCopies:
             assert (caller, caller_file.name) == ("send", "dispatcher.py")
             assert frames[-3][0] == "test_a_receivers_caller_is_djangos_send"
         else:
-            assert caller_file.name == "capture.py"
+            assert caller_file.name == "probes.py"
 
     def test_live_receivers_stays_djangos_own_when_no_send_needs_probes(
         self, instrumentation
     ):
-        django_own = capture._original["_live_receivers"]
+        django_own = instrument.original("_live_receivers")
         if instrumentation == "compiled copies":
             assert Signal.__dict__["_live_receivers"] is django_own
         else:
@@ -358,7 +358,7 @@ class TestAsyncRecorderFailures:
 
         signal.connect(returns_one)
         signal.connect(async_returns_two)
-        monkeypatch.setattr(capture.ReceiverCall, "__init__", broken)
+        monkeypatch.setattr(ReceiverCall, "__init__", broken)
         send = getattr(signal, method)
         with record_signals() as recording:
             if method.startswith("a"):

@@ -27,7 +27,7 @@ import pytest
 from debug_toolbar.toolbar import DebugToolbar
 from django.dispatch import Signal
 
-from signal_panel import capture, lifecycle, record_signals
+from signal_panel import dispatch, lifecycle, probes, record_signals
 from signal_panel.describe import Describer
 from signal_panel.panel import SignalPanel
 from signal_panel.recording import Recording
@@ -61,10 +61,10 @@ FAULTS = {
     "Recording.count_orphan": (Recording, "count_orphan", True),
     "Recording.to_stats": (Recording, "to_stats", True),
     "RequestRecording.close": (lifecycle.RequestRecording, "close", True),
-    # Making the record of a sync receiver's call: capture.enter (compiled
+    # Making the record of a sync receiver's call: dispatch.enter (compiled
     # copies), the probes handed to Django (the fallbacks).
-    "capture._new_call": (capture, "_new_call", True),
-    "capture._probe": (capture, "_probe", True),
+    "dispatch._new_call": (dispatch, "_new_call", True),
+    "SyncProbe.__init__": (probes.SyncProbe, "__init__", True),
     "Describer.kwargs": (Describer, "kwargs", True),
     "Describer.value": (Describer, "value", True),
     # No RequestRecording at all: the panel records from the middleware on.
@@ -92,7 +92,7 @@ def test_a_recorder_failure_never_reaches_the_request(
     monkeypatch.setattr(owner, name, broken)
     # Each way of instrumenting makes receivers' calls its own way.
     compiled = instrumentation == "compiled copies"
-    if fault == ("capture._probe" if compiled else "capture._new_call"):
+    if fault == ("SyncProbe.__init__" if compiled else "dispatch._new_call"):
         listed = False
 
     response = client.get("/articles/create/?title=Faulty")
@@ -157,7 +157,7 @@ def test_sends_behave_the_same_while_the_recorder_fails(
     signal.connect(async_receiver)
     if fault == "resolved":
         # Taking in the receivers Django resolved, in either instrumentation.
-        monkeypatch.setattr(capture, "_weakly", broken)
+        monkeypatch.setattr(dispatch, "_weakly", broken)
     else:
         monkeypatch.setattr(Recording, fault, broken)
     with record_signals() as recording:

@@ -14,7 +14,7 @@ the same errors and leave the signal connected the same way; the recording
 must list exactly the receivers that ran, with their errors.
 
 Explicit tests below cover each documented dispatcher behaviour with a
-recording active. Every test runs with each way ``capture`` instruments
+recording active. Every test runs with each way the recorder instruments
 ``Signal`` (the ``instrumentation`` fixture of conftest.py).
 """
 

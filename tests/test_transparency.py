@@ -81,7 +81,7 @@ def test_stacklevels_point_where_they_would_without_recording(
         # A frame of the recorder between Django and the receiver.
         assert sites != plain_sites
         assert any(
-            filename.endswith(os.path.join("signal_panel", "capture.py"))
+            filename.endswith(os.path.join("signal_panel", "probes.py"))
             for _, filename, _ in sites
         )
 
@@ -137,7 +137,7 @@ def test_a_deprecation_warning_attributed_to_main_is_still_shown(tmp_path, mode)
             django.setup()
             from django.dispatch import Signal
             from signal_panel import record_signals
-            from signal_panel.capture import instrumentation
+            from signal_panel.instrument import instrumentation
 
             def old_api(sender, **kwargs):
                 warnings.warn("old_api is deprecated", DeprecationWarning, stacklevel=3)

@@ -1,6 +1,6 @@
 """The compiled copies of Django's methods: made only from the code Python runs.
 
-``signal_panel.gate`` compiles Django's own ``Signal`` methods with the
+``signal_panel.compiler`` compiles Django's own ``Signal`` methods with the
 recorder in them. A copy is made only when the method is Django's own, has
 the shape the compiler knows, and its source on disk is the code Python is
 running; otherwise the recorder falls back to wrappers and probes.
@@ -22,7 +22,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.dispatch import Signal, dispatcher
 
-from signal_panel import capture, gate
+from signal_panel import async_receivers, compiler, instrument
+from signal_panel.compiler.rewrite import is_receiver_call
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,15 +105,15 @@ for _shape in [*UNEXPECTED_SHAPES, Expected.send]:
 
 
 def hooks():
-    return capture._hooks()
+    return instrument._hooks()
 
 
 def compile_send(name, original):
-    return gate.compile_send(name, original, hooks(), "tests")
+    return compiler.compile_send(name, original, hooks(), "tests")
 
 
 def compile_gated(name, original):
-    return gate.compile_gated(
+    return compiler.compile_gated(
         name,
         original,
         {"recordings": None, "request_started": None, "record": None},
@@ -122,11 +123,11 @@ def compile_gated(name, original):
 
 class TestShapes:
     def test_the_installed_methods_are_djangos_source_with_the_recorder_in(self):
-        assert capture.instrumentation() == "compiled"
-        for name in gate.SEND_METHODS:
+        assert instrument.instrumentation() == "compiled"
+        for name in compiler.SEND_METHODS:
             compiled = Signal.__dict__[name]
             original = compiled.__wrapped__
-            assert original is capture._original[name]
+            assert original is instrument.original(name)
             assert compiled.__code__.co_filename == original.__code__.co_filename
             assert compiled.__code__.co_firstlineno == original.__code__.co_firstlineno
             assert compiled.__code__.co_varnames[:3] == ("self", "sender", "named")
@@ -141,9 +142,9 @@ class TestShapes:
 
     def test_the_copies_keep_djangos_columns(self):
         """Tracebacks underline the receiver's call where Django's file has it."""
-        func = gate.parse(capture._original["send"], "send")
+        func = compiler.parse(instrument.original("send"), "send")
         lines = inspect.getsource(dispatcher).splitlines()
-        calls = [node for node in ast.walk(func) if gate._is_receiver_call(node)]
+        calls = [node for node in ast.walk(func) if is_receiver_call(node)]
         assert calls
         for call in calls:
             line = lines[call.lineno - 1]
@@ -168,9 +169,9 @@ class TestShapes:
         run_parallel = getattr(dispatcher, "_run_parallel", None)
         if run_parallel is None:
             assert django.VERSION < (6, 1)
-            assert capture._timed_runners == {}
+            assert async_receivers.timed_runners == {}
             return
-        copy = capture._timed_runners[run_parallel]
+        copy = async_receivers.timed_runners[run_parallel]
         assert copy.__code__.co_filename == dispatcher.__file__
         assert copy.__code__.co_varnames[:2] == ("_sp_d", "_sp_receivers")
 
@@ -275,7 +276,7 @@ def test_django_edited_in_place_after_import_falls_back_to_wrappers(tmp_path):
             assert path.is_relative_to(sys.argv[1]), path
             path.write_text(path.read_text().replace("NO_RECEIVERS", "NO_SUCH_NAME"))
 
-            from signal_panel import capture, record_signals
+            from signal_panel import instrument, record_signals
 
             signal = Signal()
             signal.connect(lambda sender, **kwargs: "heard", weak=False)
@@ -284,7 +285,7 @@ def test_django_edited_in_place_after_import_falls_back_to_wrappers(tmp_path):
             assert response == "heard"
             [dispatch] = recording.dispatches
             assert [call.result for call in dispatch.calls] == ["'heard'"]
-            print(capture.instrumentation())
+            print(instrument.instrumentation())
             """
         )
     )

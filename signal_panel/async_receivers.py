@@ -1,0 +1,157 @@
+"""The hot path of async receivers: each one timed where Django runs it.
+
+Django awaits some async receivers in its own code (``send_robust``'s and
+``asend_robust``'s wrapper, Django 6.1's ``_run_parallel``): the compiled
+copies call :func:`aenter` before and :func:`adone`/:func:`afailed` after
+that ``await``. Others it hands to ``asyncio.gather``, which wraps each
+coroutine in a task: :func:`parallel` makes those tasks instead, the same
+way and in the same order, each with a callback that ends its call. Either
+way the receiver runs under Django's own frames, and its call is the current
+one of its context (the owner of its SQL and the parent of its sends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any
+
+from signal_panel import state
+from signal_panel.calls import Dispatch, ReceiverCall, unrecorded
+from signal_panel.dispatch import fail
+
+_gather = asyncio.gather
+# Django's own _run_parallel (6.1) -> its compiled copy that times receivers.
+timed_runners: dict[Any, Callable[..., Any]] = {}
+
+
+def aenter(dispatch: Dispatch | None, receiver: Any) -> ReceiverCall:
+    """Django is about to await an async receiver: its call, started and
+    made the current one of this context."""
+    call = _new_call(dispatch, receiver)
+    with contextlib.suppress(Exception):
+        call.token = state.set_current(call)
+    call.start = perf_counter()
+    return call
+
+
+def adone(dispatch: Dispatch | None, call: ReceiverCall, result: Any) -> None:
+    """The async receiver of ``call`` returned ``result``."""
+    call.returned(result)
+    _leave(call)
+
+
+def afailed(dispatch: Dispatch | None, call: ReceiverCall, exc: BaseException) -> None:
+    """The async receiver of ``call`` raised ``exc`` (which goes on up)."""
+    with contextlib.suppress(Exception):
+        call.raised(exc)
+        _leave(call)
+        if dispatch is not None:
+            dispatch.cyclic = True
+
+
+def _new_call(dispatch: Dispatch | None, receiver: Any) -> ReceiverCall:
+    """A new call of an async receiver, in the dispatch's calls (none if the
+    send has ended: a sibling raised, and the send went on without it)."""
+    try:
+        if dispatch is not None:
+            call = ReceiverCall(dispatch, receiver, True, dispatch.next_async)
+            call.dispatch = None  # No reference back: no cycle to break.
+            dispatch.next_async += 1
+            dispatch.calls.append(call)
+            return call
+    except Exception as exc:
+        fail(state.active(), exc)
+    return unrecorded(receiver, True)
+
+
+def _leave(call: ReceiverCall) -> None:
+    token, call.token = call.token, None
+    if token is not None:
+        with contextlib.suppress(Exception):  # A context of another task.
+            state.reset_current(token)
+
+
+def parallel(
+    dispatch: Dispatch | None, runner: Any, receivers: list[Any], *coroutines: Any
+) -> Any:
+    """``runner(*coroutines)``: Django's ``asyncio.gather`` or
+    ``_run_parallel`` of the async receivers' coroutines, each one timed."""
+    if dispatch is None:
+        return runner(*coroutines)
+    if runner is _gather:
+        return runner(*_tasks(dispatch, receivers, coroutines))
+    timed = timed_runners.get(runner)
+    if timed is not None:
+        return timed(dispatch, receivers, *coroutines)
+    # A runner patched in by someone else: each coroutine awaited by ours.
+    return runner(
+        *(
+            _awaited(dispatch, receiver, coroutine)
+            for receiver, coroutine in zip(receivers, coroutines, strict=False)
+        )
+    )
+
+
+def _tasks(
+    dispatch: Dispatch, receivers: list[Any], coroutines: tuple[Any, ...]
+) -> list[Any]:
+    """What ``asyncio.gather`` makes of ``coroutines``: a task each, in the
+    current context but with the receiver's call as the current one."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return list(coroutines)  # asyncio.gather raises as it would.
+    tasks = []
+    for receiver, coroutine in zip(receivers, coroutines, strict=False):
+        if not asyncio.iscoroutine(coroutine):
+            tasks.append(coroutine)
+            continue
+        call = _new_call(dispatch, receiver)
+        call.start = perf_counter()
+        with contextlib.suppress(Exception):
+            loop.call_soon(_starting, call, coroutine)
+        token = state.set_current(call)
+        try:
+            task = loop.create_task(coroutine)
+        finally:
+            state.reset_current(token)
+        with contextlib.suppress(Exception):
+            task._log_destroy_pending = False  # type: ignore[attr-defined]  # As gather does.
+            task.add_done_callback(functools.partial(_task_done, call))
+        tasks.append(task)
+    return tasks
+
+
+def _starting(call: ReceiverCall, coroutine: Any) -> None:
+    """Run by the loop just before the task's first step (unless an eager
+    task factory ran it already). Never raises: the loop would log it."""
+    with contextlib.suppress(Exception):
+        if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+            call.start = perf_counter()
+
+
+def _task_done(call: ReceiverCall, task: asyncio.Task[Any]) -> None:
+    """A receiver's task is done. Never raises: the loop would log it."""
+    with contextlib.suppress(Exception):
+        if task.cancelled():
+            call.raised(asyncio.CancelledError())
+        elif task.exception() is not None:
+            call.raised(task.exception())  # type: ignore[arg-type]
+        else:
+            call.returned(task.result())
+
+
+async def _awaited(dispatch: Dispatch, receiver: Any, coroutine: Any) -> Any:
+    call = aenter(dispatch, receiver)
+    try:
+        result = await coroutine
+    except BaseException as exc:
+        afailed(dispatch, call, exc)
+        raise
+    adone(dispatch, call, result)
+    return result

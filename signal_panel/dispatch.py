@@ -1,0 +1,269 @@
+"""The hot path: one dispatch, from ``send()`` to its record.
+
+While something records, Django's send methods (compiled with the recorder
+in them, see ``compiler``) call these functions, in Django's own frame:
+
+    begin()          a Dispatch for this send, made the current one
+    started()        Django resolved these receivers: the recordings open it
+    enter()          Django is about to call a sync receiver: its ReceiverCall
+    done()/failed()  ... which returned or raised
+    end()            the send returned or raised: the recordings record it
+
+The objects it fills in are in ``calls``; async receivers go through
+``async_receivers``, the fallback's probes through ``probes``. Every step is
+guarded: if the recorder fails, the send still happens exactly as Django
+would do it, and the recording lists the failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from time import perf_counter
+from typing import Any
+
+from django.core.signals import request_finished, request_started
+from django.dispatch import Signal
+from django.dispatch.dispatcher import NO_RECEIVERS
+
+from signal_panel import state
+from signal_panel.calls import Dispatch, ReceiverCall, unrecorded
+from signal_panel.state import Sink
+
+
+def begin(
+    signal: Signal, method: str, sender: Any, named: dict[str, Any], probe: bool = False
+) -> Dispatch | None:
+    """A send is starting: the Dispatch to record it into, made the current
+    one, or None if no open recording of this context records it (orphans
+    are counted here). Never raises."""
+    try:
+        if signal is request_started and state.request_hooks:
+            for hook in state.request_hooks:
+                hook.started(sender, named)
+        recordings = state.recordings()
+        if not recordings:
+            return None
+        recordings = recording_this(recordings, signal, sender)
+        if not recordings:
+            return None
+        if not signal.receivers or (
+            signal.use_caching and _cached_none(signal, sender)
+        ):
+            # An orphan: counted; Django's own code returns [] as usual.
+            for recording in recordings:
+                recording.count_orphan(signal, sender)
+            return None
+        dispatch = Dispatch(signal, method, sender, named, probe, recordings)
+        dispatch.token = state.set_current(dispatch)
+        return dispatch
+    except Exception as exc:
+        fail(state.active(), exc)
+        return None
+
+
+def recording_this(
+    recordings: tuple[Sink, ...], signal: Signal, sender: Any
+) -> tuple[Sink, ...]:
+    """Those of ``recordings`` that are open and do not ignore this send.
+
+    A thread or task that outlives its request (or ``record_signals()``
+    block) keeps a copy of the context: its sends after the end belong to no
+    recording.
+    """
+    if len(recordings) == 1:  # The usual case, without a new tuple.
+        recording = recordings[0]
+        if (
+            recording.end is None
+            and id(signal) not in recording.ignored_signals
+            and id(sender) not in recording.ignored_senders
+        ):
+            return recordings
+        return ()
+    return tuple(
+        recording
+        for recording in recordings
+        if recording.end is None
+        and id(signal) not in recording.ignored_signals
+        and id(sender) not in recording.ignored_senders
+    )
+
+
+def _cached_none(signal: Signal, sender: Any) -> bool:
+    try:
+        return signal.sender_receivers_cache.get(sender) is NO_RECEIVERS
+    except TypeError:
+        return False  # Django's own check raises it again, for the user.
+
+
+def started(
+    dispatch: Dispatch,
+    connected: list[Any],
+    sync_receivers: list[Any],
+    async_receivers: list[Any],
+) -> None:
+    """Django resolved these receivers; ``connected`` is its connection list
+    as it was before."""
+    dispatch.next_async = len(sync_receivers)
+    try:
+        dispatch.armed = False
+        dispatch.connected = _weakly(connected)
+        dispatch.receivers = (
+            [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
+        )
+        for recording in dispatch.recordings:
+            recording.start(dispatch)
+    except Exception as exc:
+        fail(dispatch.recordings, exc)
+
+
+def enter(dispatch: Dispatch, receiver: Any) -> ReceiverCall:
+    """Django is about to call a sync receiver: its call, started."""
+    try:
+        # ReceiverCall.__init__ inlined (a call less per receiver). No
+        # reference back to the dispatch: no cycle to break when it ends.
+        call: ReceiverCall = _new_call(ReceiverCall)
+        call.receiver = receiver
+        call.index = dispatch.next_sync
+        call.is_async = False
+        call.error = call.queries = call.nested_queries = None
+        dispatch.next_sync += 1
+        dispatch.calls.append(call)
+        dispatch.running = call
+    except Exception as exc:
+        fail(state.active(), exc)
+        call = unrecorded(receiver, False)
+    call.start = perf_counter()
+    return call
+
+
+_new_call = object.__new__
+
+
+def done(dispatch: Dispatch, call: ReceiverCall, result: Any) -> None:
+    """The sync receiver of ``call`` returned ``result``."""
+    call.returned(result)
+    dispatch.running = None
+
+
+def failed(dispatch: Dispatch, call: ReceiverCall, exc: BaseException) -> None:
+    """The sync receiver of ``call`` raised ``exc`` (which goes on up)."""
+    with contextlib.suppress(Exception):
+        call.raised(exc)
+        dispatch.running = None
+        dispatch.cyclic = True  # The traceback holds the send's frame.
+
+
+def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> None:
+    """The send returned ``responses`` or raised ``dispatch.error``: record
+    it, give the user's receivers back (probes) and break reference cycles.
+    Never raises."""
+    token, dispatch.token = dispatch.token, None
+    with contextlib.suppress(Exception):  # A context of another task.
+        state.reset_current(token)
+    recordings = dispatch.recordings
+    try:
+        dispatch.duration = perf_counter() - dispatch.start
+        if dispatch.armed:
+            # Django took its no-receivers fast path or found none alive.
+            for recording in recordings:
+                recording.count_orphan(dispatch.signal, dispatch.sender)
+        else:
+            parent = dispatch.parent
+            if parent is not None and parent.__class__ is not Dispatch:
+                _roll_up_queries(dispatch, parent)  # type: ignore[arg-type]
+            for recording in recordings:
+                try:
+                    recording.finish(dispatch)
+                except Exception as exc:
+                    fail((recording,), exc)
+    except Exception as exc:
+        fail(recordings, exc)
+    finally:
+        # Otherwise nothing refers back to the dispatch: it simply goes.
+        if dispatch.cyclic or dispatch.error is not None:
+            _release(dispatch, responses)
+    if dispatch.signal is request_finished:
+        _request_finished()
+
+
+def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> None:
+    """Swap the user's receivers back into the responses (probes only), and
+    break the dispatch <-> call and traceback cycles, so that weakly connected
+    receivers die when Django's own references go, not at the next garbage
+    collection. A traceback the user keeps (a ``send_robust`` error) holds
+    the send's frame: it must hold nothing more."""
+    recordings = dispatch.recordings
+    dispatch.error = None
+    try:
+        if responses and dispatch.probe:
+            for index, (receiver, response) in enumerate(responses):
+                if isinstance(receiver, ReceiverCall):
+                    responses[index] = (receiver.receiver, response)
+        for call in dispatch.calls:
+            call.dispatch = call.result = call.error = None
+        dispatch.calls = []
+        dispatch.named = dispatch.running = dispatch.parent = None
+        dispatch.recordings = ()
+        dispatch.receivers = dispatch.connected = []
+    except Exception as exc:
+        fail(recordings, exc)
+
+
+def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
+    """Add a nested dispatch's SQL (its own and deeper) to the receiver around it."""
+    count, seconds = 0, 0.0
+    for call in dispatch.calls:
+        for alias_count, alias_seconds in (call.queries or {}).values():
+            count += alias_count
+            seconds += alias_seconds
+        if call.nested_queries:
+            count += call.nested_queries[0]
+            seconds += call.nested_queries[1]
+    if count:
+        if parent.nested_queries is None:
+            parent.nested_queries = [0, 0.0]
+        parent.nested_queries[0] += count
+        parent.nested_queries[1] += seconds
+
+
+def fail(recordings: tuple[Sink, ...], exc: BaseException) -> None:
+    """The recorder failed: tell the recordings, never the user."""
+    for recording in recordings:
+        with contextlib.suppress(Exception):  # Never a second fault for the user.
+            recording.fail(exc)
+
+
+def finished(signal: Signal) -> None:
+    """A send nothing recorded has returned: the request_finished hooks."""
+    if signal is request_finished:
+        _request_finished()
+
+
+def _request_finished() -> None:
+    for hook in state.request_hooks:
+        try:
+            hook.finished()
+        except Exception as exc:
+            # Runs inside the user's response.close(): never raise there.
+            fail(state.active(), exc)
+
+
+def _weakly(connected: list[Any]) -> list[Any]:
+    """Django's connection entries, holding strongly connected receivers only
+    weakly: a receiver disconnected during the send must die when Django lets
+    go of it, as it would without recording."""
+    for entry in connected:
+        if not isinstance(entry[1], weakref.ReferenceType):
+            break
+    else:
+        return connected  # All weak (Django's default): the copy as it is.
+    entries = []
+    for entry in connected:
+        target = entry[1]
+        if not isinstance(target, weakref.ReferenceType):
+            # One that is not weakly referenceable is kept as Django keeps it.
+            with contextlib.suppress(TypeError):
+                entry = (entry[0], weakref.ref(target), *entry[2:])
+        entries.append(entry)
+    return entries
