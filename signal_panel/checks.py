@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 from signal_panel.conf import DEFAULTS, INSTRUMENTATIONS, is_safe_editor_url
+from signal_panel.findings import unimported_receiver_modules
 
 
 def _is_positive_int(value: Any) -> bool:
@@ -105,5 +106,21 @@ def check_panels(**kwargs: Any) -> list[Warning]:
     return []
 
 
+def check_receiver_modules(**kwargs: Any) -> list[Warning]:
+    """An app's signals/receivers/handlers module that connects receivers
+    but that nothing imported: its receivers never run."""
+    return [
+        Warning(
+            f"{module} connects signal receivers but was never imported: its "
+            "receivers never run.",
+            hint=f"Import it in the ready() method of {label}'s AppConfig.",
+            obj=module,
+            id="signal_panel.W002",
+        )
+        for label, module in unimported_receiver_modules()
+    ]
+
+
 register(check_settings)
 register(check_panels)
+register(check_receiver_modules)

@@ -273,6 +273,7 @@ def source_location(func: Any) -> tuple[str, int] | None:
 # Signal instances, cached per id and re-scanned when new modules appear.
 _signal_names: dict[int, str] = {}
 _known_signals: dict[int, tuple[Signal, str]] = {}
+_known_classes: dict[int, type] = {}
 _scanned_modules = 0
 
 
@@ -297,8 +298,9 @@ def known_signals() -> dict[int, tuple[Signal, str]]:
 
 def scan_signals() -> dict[int, tuple[Signal, str]]:
     """Map id → (signal, dotted path) for every Signal reachable from a module."""
-    global _scanned_modules, _known_signals
+    global _scanned_modules, _known_signals, _known_classes
     found: dict[int, list[tuple[Signal, str, str]]] = {}
+    classes: dict[int, type] = {}
     for module_name, module in list(sys.modules.items()):
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
@@ -312,6 +314,7 @@ def scan_signals() -> dict[int, tuple[Signal, str]]:
                 issubclass(kind, type)
                 and value.__dict__.get("__module__") == module_name
             ):
+                classes[id(value)] = value
                 for class_attr, class_value in list(vars(value).items()):
                     if issubclass(type(class_value), Signal):
                         found.setdefault(id(class_value), []).append(
@@ -328,7 +331,16 @@ def scan_signals() -> dict[int, tuple[Signal, str]]:
         result[key] = (signal, _signal_names[key])
     _scanned_modules = len(sys.modules)
     _known_signals = result
+    _known_classes = classes
     return result
+
+
+def known_class(key: int) -> type | None:
+    """The class defined in a loaded module whose id is ``key``, if any: the
+    sender a receiver was connected for, where Django keeps only its id."""
+    if modules_changed():
+        scan_signals()
+    return _known_classes.get(key)
 
 
 def _canonical_rank(candidate: tuple[Signal, str, str]) -> tuple[int, int, int, str]:

@@ -107,7 +107,7 @@ def started(
     dispatch.next_async = len(sync_receivers)
     try:
         dispatch.armed = False
-        dispatch.connected = _weakly(connected)
+        dispatch.connected = weakly(connected)
         dispatch.receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )
@@ -167,7 +167,10 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
         if dispatch.armed:
             # Django took its no-receivers fast path or found none alive.
             for recording in recordings:
-                recording.count_orphan(dispatch.signal, dispatch.sender)
+                recording.count_orphan(
+                    dispatch.signal, dispatch.sender, dispatch.connected
+                )
+            dispatch.connected = []
         else:
             parent = dispatch.parent
             if parent is not None and parent.__class__ is not Dispatch:
@@ -249,7 +252,7 @@ def _request_finished() -> None:
             fail(state.active(), exc)
 
 
-def _weakly(connected: list[Any]) -> list[Any]:
+def weakly(connected: list[Any]) -> list[Any]:
     """Django's connection entries, holding strongly connected receivers only
     weakly: a receiver disconnected during the send must die when Django lets
     go of it, as it would without recording."""

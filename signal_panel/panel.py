@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from signal_panel import instrument, lifecycle, state
 from signal_panel.describe import describe_exception
 from signal_panel.recording import Recording
-from signal_panel.stats import VERSION, add_registry, nav_subtitle
+from signal_panel.stats import VERSION, nav_subtitle
 from signal_panel.view import render_content
 
 logger = logging.getLogger("signal_panel")
@@ -114,7 +114,7 @@ def _stats(recording: Recording) -> dict[str, Any]:
     bug must show as an incomplete recording, never as a failed request.
     """
     try:
-        return add_registry(recording.to_stats())
+        return recording.to_stats(with_registry=True)
     except Exception as exc:
         logger.warning("signal_panel could not build its stats", exc_info=True)
         return {

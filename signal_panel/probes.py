@@ -155,7 +155,8 @@ def probe_receivers(
     connected = signal.receivers[:]
     sync_receivers, async_receivers = original(signal, sender)
     if not sync_receivers and not async_receivers:
-        return sync_receivers, async_receivers  # An orphan, counted when it ends.
+        dispatch.connected = connected  # An orphan: counted when it ends.
+        return sync_receivers, async_receivers
     try:
         started(dispatch, connected, sync_receivers, async_receivers)
         first_async = len(sync_receivers)

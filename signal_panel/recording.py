@@ -31,6 +31,8 @@ from signal_panel.describe import (
     describe_exception,
     known_signals,
 )
+from signal_panel.diagnose import Explanation, explain
+from signal_panel.dispatch import weakly
 from signal_panel.records import (
     MANY,
     MANY_SENDERS,
@@ -83,7 +85,11 @@ class Recording:
 
     # Fed by the hot path (dispatch).
 
-    def count_orphan(self, signal: Signal, sender: Any) -> None:
+    def count_orphan(
+        self, signal: Signal, sender: Any, connected: list[Any] | None = None
+    ) -> None:
+        """A send that found no live receiver (``connected``: the signal's
+        connections then, if it had some)."""
         key = (id(signal), id(sender))
         orphan = self.orphans.get(key)
         if orphan is not None and orphan.sender_ref() is not sender:
@@ -94,13 +100,19 @@ class Recording:
             orphan.count += 1
         elif len(self.orphans) < MAX_KEYS:
             self.orphans[key] = Orphan(
-                signal, self.describe_sender(sender), hold_sender(sender)
+                signal,
+                self.describe_sender(sender),
+                hold_sender(sender),
+                id(sender),
+                weakly(connected) if connected else None,
             )
         else:  # A new sender object per send: one bucket per signal.
             key = (id(signal), MANY)
             orphan = self.orphans.get(key)
             if orphan is None:
-                self.orphans[key] = Orphan(signal, MANY_SENDERS, hold_sender(MANY))
+                self.orphans[key] = Orphan(
+                    signal, MANY_SENDERS, hold_sender(MANY), None
+                )
             else:
                 orphan.count += 1
 
@@ -155,9 +167,11 @@ class Recording:
         group.total += duration
         failed = dispatch.error is not None
         totals = group.receiver_totals
+        runs = group.receiver_runs
         for call in dispatch.calls:
             # call.index: the receiver's position in dispatch.receivers.
             totals[call.index] += call.duration or 0.0
+            runs[call.index] += 1
             if call.error is not None:
                 failed = True
             if call.queries:
@@ -237,9 +251,20 @@ class Recording:
             return [r for r in self.dispatches if r.signal is signal]
         return [r for r in self.dispatches if r.signal_name == signal]
 
-    def to_stats(self) -> dict[str, Any]:
-        """The JSON document of this recording (docs/stats-format.md)."""
-        return stats.to_stats(self)
+    def to_stats(self, with_registry: bool = False) -> dict[str, Any]:
+        """The JSON document of this recording (docs/stats-format.md);
+        ``with_registry`` adds every signal and its receivers, each with its
+        runs in this recording or why it never ran."""
+        return stats.to_stats(self, with_registry)
+
+    def explain(self, receiver: Any) -> Explanation:
+        """How often ``receiver`` ran in this recording, and if never, why::
+
+        >>> print(recording.explain(notify_warehouse))
+        shop.receivers.notify_warehouse did not run:
+          django.db.models.signals.post_save: sent only by sender shop.Order
+        """
+        return explain(receiver, self.to_stats(), self.describer)
 
 
 # Config -> (the known_signals() mapping resolved from, the ignored ids).

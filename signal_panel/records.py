@@ -21,7 +21,7 @@ from typing import Any
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
-from signal_panel.calls import Dispatch
+from signal_panel.calls import Dispatch, ReceiverCall
 from signal_panel.describe import (
     Describer,
     callable_name,
@@ -43,6 +43,8 @@ MODEL_CONTEXT = frozenset(
 
 
 TRACEBACK_FRAMES = 8
+GARBAGE_COLLECTED = "(garbage-collected)"
+DEAD_WEAK = "dead weak reference"
 
 
 class CallRecord:
@@ -104,6 +106,7 @@ class DispatchRecord:
         "model_context",
         "not_called",
         "parent_id",
+        "parent_receiver",
         "sender",
         "signal",
         "signal_name",
@@ -115,6 +118,11 @@ class DispatchRecord:
     ) -> None:
         self.id = dispatch.id
         self.parent_id: int | None = dispatch.parent_id
+        # The receiver whose run sent this dispatch, if any.
+        parent = dispatch.parent
+        self.parent_receiver = (
+            callable_name(parent.receiver) if isinstance(parent, ReceiverCall) else None
+        )
         self.signal = dispatch.signal
         self.signal_name = group.signal_name
         self.method = dispatch.method
@@ -153,6 +161,7 @@ class Group:
         "index",
         "max",
         "receiver_queries",
+        "receiver_runs",
         "receiver_totals",
         "receivers",
         "sender",
@@ -184,18 +193,31 @@ class Group:
         self.errors = 0
         self.receiver_totals = [0.0] * len(receivers)
         self.receiver_queries = [0] * len(receivers)
+        self.receiver_runs = [0] * len(receivers)
         self.slowest: DispatchRecord | None = None
 
 
 class Orphan:
     """Sends of one (signal, sender) that found no receivers: only counted."""
 
-    __slots__ = ("count", "sender", "sender_ref", "signal")
+    __slots__ = ("connected", "count", "sender", "sender_id", "sender_ref", "signal")
 
-    def __init__(self, signal: Signal, sender: str, sender_ref: Callable[[], Any]):
+    def __init__(
+        self,
+        signal: Signal,
+        sender: str,
+        sender_ref: Callable[[], Any],
+        sender_id: int | None,
+        connected: list[Any] | None = None,
+    ):
         self.signal = signal
         self.sender = sender
         self.sender_ref = sender_ref
+        # id(sender), as Django keys connections by it; None for many senders.
+        self.sender_id = sender_id
+        # The signal's connections at its first send (receivers held weakly),
+        # when it had some but none was live for this sender.
+        self.connected = connected
         self.count = 1
 
 
@@ -226,9 +248,7 @@ def not_called(dispatch: Dispatch) -> list[dict[str, str]]:
         sender_ref = entry[2] if len(entry) == 4 else None
         receiver = ref() if isinstance(ref, weakref.ReferenceType) else ref
         if receiver is None:
-            result.append(
-                {"name": "(garbage-collected)", "reason": "dead weak reference"}
-            )
+            result.append({"name": GARBAGE_COLLECTED, "reason": DEAD_WEAK})
             continue
         receiver_key = _make_id(receiver)
         if receiver_key in called:

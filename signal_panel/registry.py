@@ -12,11 +12,13 @@ import weakref
 from typing import Any
 
 from django.apps import apps
+from django.db.models.signals import ModelSignal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
 from signal_panel.describe import (
     Describer,
     callable_name,
+    known_class,
     known_signals,
     signal_family,
     source_location,
@@ -33,6 +35,7 @@ def registry(
             "signal": name,
             "family": signal_family(name),
             "fired": name in fired,
+            "model_signal": isinstance(signal, ModelSignal),
             "receivers": [
                 receiver_identity(entry, describer) for entry in list(signal.receivers)
             ],
@@ -66,17 +69,21 @@ def receiver_identity(entry: tuple[Any, ...], describer: Describer) -> dict[str,
         "line": location[1] if location else None,
         "weak": weak,
         "dispatch_uid": None if uid is None else describer.value(uid),
-        "sender": _connected_sender(sender_key, sender_ref, describer),
+        "sender": connected_sender(sender_key, sender_ref, describer),
         "is_async": bool(entry[-1]),
     }
 
 
-def _connected_sender(
+def connected_sender(
     sender_key: Any, sender_ref: Any, describer: Describer
 ) -> str | None:
+    """The sender a receiver was connected for (its key in ``Signal.receivers``)."""
     if sender_key == NONE_ID:
         return None
-    sender = sender_ref() if sender_ref is not None else _model_with_id(sender_key)
+    if sender_ref is not None:
+        sender = sender_ref()
+    else:  # Django 5.2 keeps only id(sender): models and classes, found by id.
+        sender = _model_with_id(sender_key) or known_class(sender_key)
     return (
         describer.value(sender) if sender is not None else f"<object id {sender_key}>"
     )

@@ -22,7 +22,9 @@ class Sink(Protocol):
     ignored_signals: frozenset[int]
     ignored_senders: frozenset[int]
 
-    def count_orphan(self, signal: Any, sender: Any) -> None: ...
+    def count_orphan(
+        self, signal: Any, sender: Any, connected: list[Any] | None = None
+    ) -> None: ...
 
     def start(self, dispatch: Any) -> None: ...
 

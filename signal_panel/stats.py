@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from signal_panel.conf import Config
-from signal_panel.describe import signal_family, signal_name
+from signal_panel.describe import Describer, signal_family, signal_name
+from signal_panel.diagnose import orphan_receivers, receiver_statuses
+from signal_panel.findings import findings
 from signal_panel.records import CallRecord, DispatchRecord, Group, Orphan
 from signal_panel.registry import registry
 
@@ -26,13 +28,16 @@ class Recorded(Protocol):
     origin: float
     end: float | None
     instrumentation: str
+    describer: Describer
     dispatches: list[DispatchRecord]
     groups: dict[tuple[int, ...], Group]
     orphans: dict[tuple[int, int], Orphan]
     failures: list[str]
 
 
-def to_stats(recording: Recorded) -> dict[str, Any]:
+def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]:
+    """The document of ``recording``; ``with_registry`` adds every signal
+    and its connected receivers, each with its runs or why it never ran."""
     origin = recording.origin
 
     def ms(seconds: float) -> float:
@@ -54,9 +59,10 @@ def to_stats(recording: Recorded) -> dict[str, Any]:
             "signal": group.signal_name,
             "sender": group.sender,
             "receivers": [
-                {"name": name, "total_ms": ms(total), "queries": queries}
-                for name, total, queries in zip(
+                {"name": name, "runs": runs, "total_ms": ms(total), "queries": queries}
+                for name, runs, total, queries in zip(
                     group.receivers,
+                    group.receiver_runs,
                     group.receiver_totals,
                     group.receiver_queries,
                     strict=True,
@@ -73,16 +79,13 @@ def to_stats(recording: Recorded) -> dict[str, Any]:
         if group.count
     ]
     orphans: list[dict[str, Any]] = sorted(
-        (
-            {"signal": signal_name(o.signal), "sender": o.sender, "count": o.count}
-            for o in recording.orphans.values()
-        ),
+        (_orphan(orphan, recording.describer) for orphan in recording.orphans.values()),
         key=lambda orphan: (-orphan["count"], orphan["signal"], orphan["sender"]),
     )
     total_dispatches = sum(group["count"] for group in groups)
     end = recording.end
     span_end = ms(end - origin) if end is not None else None
-    return {
+    document: dict[str, Any] = {
         "version": VERSION,
         "summary": {
             "dispatches": total_dispatches,
@@ -116,6 +119,23 @@ def to_stats(recording: Recorded) -> dict[str, Any]:
             "editor_url": recording.config.editor_url,
         },
     }
+    connected = registry(_fired(document))
+    document["findings"] = findings(document, connected)
+    if with_registry:
+        document["registry"] = receiver_statuses(connected, document)
+    return document
+
+
+def _orphan(orphan: Orphan, describer: Describer) -> dict[str, Any]:
+    return {
+        "signal": signal_name(orphan.signal),
+        "sender": orphan.sender,
+        "count": orphan.count,
+        # The receivers connected now, and why none of them ran.
+        "receivers": orphan_receivers(
+            orphan.signal, orphan.sender, orphan.sender_id, describer, orphan.connected
+        ),
+    }
 
 
 def _dispatch(
@@ -126,6 +146,7 @@ def _dispatch(
         "id": record.id,
         "parent": parent,
         "parent_kept": parent in kept if parent is not None else None,
+        "parent_receiver": record.parent_receiver,
         "group": record.group.index,
         "signal": record.signal_name,
         "family": signal_family(record.signal_name),
@@ -180,8 +201,13 @@ def nav_subtitle(stats: dict[str, Any]) -> str:
 
 
 def add_registry(stats: dict[str, Any]) -> dict[str, Any]:
-    """Add the process's signal registry, marking the signals this recording saw."""
+    """Add the process's signal registry to a document made without it."""
+    stats["registry"] = receiver_statuses(registry(_fired(stats)), stats)
+    return stats
+
+
+def _fired(stats: dict[str, Any]) -> set[str]:
+    """The signals a document's recording saw sent."""
     fired = {group["signal"] for group in stats["groups"]}
     fired.update(orphan["signal"] for orphan in stats["orphans"])
-    stats["registry"] = registry(fired)
-    return stats
+    return fired

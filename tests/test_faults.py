@@ -157,7 +157,7 @@ def test_sends_behave_the_same_while_the_recorder_fails(
     signal.connect(async_receiver)
     if fault == "resolved":
         # Taking in the receivers Django resolved, in either instrumentation.
-        monkeypatch.setattr(dispatch, "_weakly", broken)
+        monkeypatch.setattr(dispatch, "weakly", broken)
     else:
         monkeypatch.setattr(Recording, fault, broken)
     with record_signals() as recording:

@@ -148,6 +148,7 @@ class TestVolume:
             "signal": "django.db.models.signals.pre_init",
             "sender": "testapp.Reading",
             "count": 10_000,
+            "receivers": [],
         } in stats["orphans"]
         assert summary["dropped"] >= 10_000 - 11
         assert len(stats["dispatches"]) <= 500
@@ -351,21 +352,27 @@ def test_every_orphan_send_is_counted_past_the_cap_when_ids_are_reused():
     class Sender:
         pass
 
+    def at_the_address_of(freed: int) -> Sender | None:
+        # The allocator hands a freed block to one of the next objects of
+        # its size: one of these, most of the time.
+        candidates = [Sender() for _ in range(50)]
+        return next((c for c in candidates if id(c) == freed), None)
+
     lonely = Signal()
     kept = [Sender() for _ in range(300)]
     reused = 0
     with record_signals() as recording:
         for sender in kept:
             lonely.send(sender=sender)
-        for _ in range(5):
-            freed = id(kept.pop())
-            sender = Sender()
-            reused += id(sender) == freed
-            lonely.send(sender=sender)
-            del sender
+        for _ in range(10):
+            sender = at_the_address_of(id(kept.pop()))
+            if sender is not None:
+                reused += 1
+                lonely.send(sender=sender)
+                del sender
     assert reused >= 3, "ids were not reused: the case is not tested"
-    assert sum(orphan.count for orphan in recording.orphans.values()) == 305
-    assert recording.to_stats()["summary"]["orphans"] == 305
+    assert sum(orphan.count for orphan in recording.orphans.values()) == 300 + reused
+    assert recording.to_stats()["summary"]["orphans"] == 300 + reused
 
 
 def test_the_slowest_of_a_group_is_kept_in_detail():

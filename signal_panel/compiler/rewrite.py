@@ -20,12 +20,15 @@ PREFIX = "_sp_"
 # Around Django's ``a, b = self._live_receivers(sender)``: the connections
 # before Django resolves (it may drop dead ones), then the receivers it found.
 # The copy is let go at once: it must not keep a receiver that another one
-# disconnects during the send alive (``started`` keeps it weakly).
+# disconnects during the send alive (``started`` keeps it weakly). When none
+# is live, the dispatch keeps it (no receiver runs) for the orphan's reasons.
 _RESOLVE = """
 _sp_connected = self.receivers[:]
 RESOLVE
 if SYNC or ASYNC:
     _sp_started(_sp_d, _sp_connected, SYNC, ASYNC)
+else:
+    _sp_d.connected = _sp_connected
 _sp_connected = None
 """
 
