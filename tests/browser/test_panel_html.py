@@ -106,16 +106,16 @@ def test_errors_and_nesting(stats):
     context = build_context(stats)
     rows = context["dispatches"]
     outer, nested, *repeats = rows
-    assert outer["depth"] == 0 and outer["short_name"] == "outer_signal"
-    assert nested["depth"] == 1 and nested["parent"] == outer["id"]
-    assert nested["has_error"] and nested["lead"]
-    assert nested["repeats"] == 3  # same signal, sender and receivers
-    assert all(row["repeat"] for row in repeats)
+    assert outer.depth == 0 and outer.short_name == "outer_signal"
+    assert nested.depth == 1 and nested.parent == outer.id
+    assert nested.has_error and nested.lead
+    assert nested.lead.repeats == 3  # same signal, sender and receivers
+    assert all(row.repeat for row in repeats)
     # A repeat folds under its group; one nested in the outer dispatch does
     # not (its group's first dispatch is itself).
-    assert nested["collapse"] == ""
+    assert nested.collapse == ""
     # Errors never fold away, so "only with errors" never misses one.
-    assert all(row["has_error"] and row["collapse"] == "" for row in repeats)
+    assert all(row.has_error and row.collapse == "" for row in repeats)
     content = render_content(stats)
     assert content.count("djdt-sp-bar-receiver djdt-sp-bar-error") == 4
     assert "builtins.ValueError" in content
@@ -124,10 +124,12 @@ def test_errors_and_nesting(stats):
 def test_geometry_is_in_percent_inside_the_lane(stats):
     context = build_context(stats)
     for row in context["dispatches"]:
-        x, width = (float(row[key].rstrip("%")) for key in ("x", "width"))
+        x, width = (float(value.rstrip("%")) for value in (row.bar.x, row.bar.width))
         assert x >= 0 and x + width <= 100.0001 and width > 0
-        for call in row["receivers"]:
-            x, width = (float(call[key].rstrip("%")) for key in ("x", "width"))
+        for call in row.receivers:
+            x, width = (
+                float(value.rstrip("%")) for value in (call.bar.x, call.bar.width)
+            )
             assert x >= 0 and x + width <= 100.0001 and width > 0
 
 
@@ -197,6 +199,6 @@ def test_other_versions_and_sparse_documents():
         ],
     }
     context = build_context(sparse)
-    assert [row["depth"] for row in context["dispatches"]] == [0, 1]
+    assert [row.depth for row in context["dispatches"]] == [0, 1]
     content = render_content(sparse)
     assert html.escape("#7") in content and "not kept in detail" in content

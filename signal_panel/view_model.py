@@ -1,0 +1,288 @@
+"""The panel's view model: plain, typed data read from a stats document.
+
+Everything here comes from the JSON document alone (the History panel
+re-renders old requests from the store with nothing else) and tolerates
+documents of any shape: a missing field, or one of the wrong type, reads as
+empty text, zero or nothing. Text shows control characters and bidirectional
+overrides as escapes (``\x1b``, ``\u202e``), so what is shown is what was
+recorded. No HTML is made here: :mod:`signal_panel.view_html` and the template
+escape each value as they put it into markup.
+
+This module holds what the whole page shares: reading the document, the
+timeline's scale, ticks and families, source links and tracebacks.
+:mod:`signal_panel.view_rows` builds the dispatch rows from them, and
+:mod:`signal_panel.view_tables` the Groups and Registry tabs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+from urllib.parse import quote
+
+from signal_panel.describe import signal_family
+
+# A JSON object of the stats document, as the store gives it back.
+Document = Mapping[str, Any]
+
+# Families in the order their toggles are shown; the noisy ones start hidden.
+FAMILIES = (
+    "request",
+    "model",
+    "database",
+    "auth",
+    "framework",
+    "custom",
+    "third-party",
+)
+HIDDEN_BY_DEFAULT = frozenset({"framework"})
+# Narrowest bars drawn, in percent of the timeline, so that 5 µs stays visible.
+MIN_BAR = 0.25
+MIN_SUB_BAR = 0.15
+# Editor URL schemes never linked to: they run code instead of opening a file.
+UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:")
+# Characters that are invisible or reorder the text around them: C0 and C1
+# controls but tab and line breaks, DEL, bidirectional overrides and isolates.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+# Reading the document ---------------------------------------------------------
+
+
+def number(value: object) -> float:
+    """``value`` if it is a finite JSON number (not a bool), else 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def whole(value: object) -> int:
+    """``value`` as a whole number, 0 unless it is a finite JSON number."""
+    return int(number(value))
+
+
+def text(value: object) -> str:
+    """``value`` as text, its invisible characters escaped; ``None`` as ""."""
+    if value is None:
+        return ""
+    string = value if isinstance(value, str) else str(value)
+    if string.isprintable():
+        return string
+    return INVISIBLE.sub(_escape_invisible, string)
+
+
+def _escape_invisible(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def mapping(value: object) -> Document:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def objects(value: object) -> list[Document]:
+    """The JSON objects in the list ``value``; anything else is skipped."""
+    if not isinstance(value, list | tuple):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def items(value: object) -> Sequence[object]:
+    """``value`` if it is a JSON list, else an empty one."""
+    return value if isinstance(value, list | tuple) else ()
+
+
+def pairs(value: object) -> tuple[tuple[str, str], ...]:
+    """``[[key, value], ...]`` as text pairs; entries of other shapes are skipped."""
+    return tuple(
+        (text(pair[0]), text(pair[1]))
+        for pair in items(value)
+        if isinstance(pair, list | tuple) and len(pair) >= 2
+    )
+
+
+def ident(value: object) -> str | None:
+    """A dispatch or group id as text, to key and to show; ``None`` stays None."""
+    return None if value is None else text(value)
+
+
+def family_of(document: Document, signal: str) -> str:
+    """The family the document gives, else the one of the signal's name."""
+    return text(document.get("family")) or signal_family(signal)
+
+
+# The timeline -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A label on the time axis."""
+
+    x: str
+    anchor: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """A bar on the timeline: left edge and width as SVG percentages ("12.500%").
+
+    Preformatted here so that no number in an attribute is ever localized.
+    """
+
+    x: str
+    width: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """The timeline, from 0 ms to ``end_ms``: maps times to percent of it."""
+
+    end_ms: float
+
+    @classmethod
+    def of(cls, stats: Document) -> Scale:
+        """The request's span, or the end of the latest dispatch or receiver."""
+        end = number(mapping(stats.get("summary")).get("span_ms"))
+        for dispatch in objects(stats.get("dispatches")):
+            end = max(end, _end(dispatch))
+            for call in objects(dispatch.get("receivers")):
+                end = max(end, _end(call))
+        return cls(end)
+
+    def percent(self, ms: float) -> float:
+        return min(max(100 * ms / max(self.end_ms, 0.001), 0.0), 100.0)
+
+    def bar(self, start_ms: float, duration_ms: float, minimum: float) -> Bar:
+        """At least ``minimum`` wide, inside 0 to 100."""
+        x = self.percent(start_ms)
+        width = max(self.percent(start_ms + duration_ms) - x, minimum)
+        return Bar(f"{min(x, 100.0 - width):.3f}%", f"{width:.3f}%")
+
+    def ticks(self) -> list[Tick]:
+        """Five labels along the time axis, 0 to the end of the request."""
+        anchors = ("start", "middle", "middle", "middle", "end")
+        places = 1 if self.end_ms >= 10 else 2
+        return [
+            Tick(f"{index * 25}%", anchor, f"{self.end_ms * index / 4:.{places}f} ms")
+            for index, anchor in enumerate(anchors)
+        ]
+
+
+def _end(item: Document) -> float:
+    return number(item.get("start_ms")) + number(item.get("duration_ms"))
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A family toggle: how many rows it has, and whether it starts shown."""
+
+    name: str
+    count: int
+    shown: bool
+
+
+def families(names: Iterable[str]) -> list[Family]:
+    """The families present among ``names``, in toggle order, with counts."""
+    counts = dict.fromkeys(FAMILIES, 0)
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return [
+        Family(name, count, name not in HIDDEN_BY_DEFAULT)
+        for name, count in counts.items()
+        if count
+    ]
+
+
+# Source locations -------------------------------------------------------------
+
+
+def editor_link(template: object, path: object, line: object) -> str | None:
+    """``SIGNAL_PANEL["EDITOR_URL"]`` with ``{path}`` and ``{line}`` filled in.
+
+    The path is percent-encoded, so a recorded file name cannot add a query
+    or markup; the line is a number or nothing. A link that would be a
+    ``javascript:``, ``data:`` or ``vbscript:`` URL is no link, also when the
+    scheme hides behind the control characters and whitespace that browsers
+    drop from URLs, or comes from the path (a template of ``{path}``).
+    """
+    if not isinstance(template, str) or not isinstance(path, str) or not path:
+        return None
+    line_text = (
+        str(line) if isinstance(line, int) and not isinstance(line, bool) else ""
+    )
+    url = template.replace("{path}", quote(path, safe="/:\\")).replace(
+        "{line}", line_text
+    )
+    return None if _scheme_text(url).startswith(UNSAFE_SCHEMES) else url
+
+
+def _scheme_text(url: str) -> str:
+    """``url`` lowercased, without any control character or whitespace.
+
+    Browsers drop leading control characters and spaces, and tabs and
+    newlines anywhere, before they read a URL's scheme: dropping more than
+    they do can only refuse more.
+    """
+    return "".join(char for char in url if char > " " and not char.isspace()).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A traceback frame, with its editor link if one is configured."""
+
+    file: str
+    line: str
+    function: str
+    code: str
+    url: str | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def frames(traceback: object, editor_url: object) -> tuple[Frame, ...]:
+    """``[[file, line, function, source], ...]``; shorter entries are skipped."""
+    return tuple(
+        Frame(
+            text(frame[0]),
+            text(frame[1]),
+            text(frame[2]),
+            text(frame[3]) if len(frame) > 3 else "",
+            editor_link(editor_url, frame[0], frame[1]),
+        )
+        for frame in items(traceback)
+        if isinstance(frame, list | tuple) and len(frame) >= 3
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An exception: raised by a receiver, or out of a send."""
+
+    type: str
+    message: str
+    frames: tuple[Frame, ...]
+
+
+def failed(error: object) -> TypeGuard[dict[str, Any]]:
+    """Whether ``error`` is a recorded exception: what :func:`failure` shows."""
+    return isinstance(error, dict) and bool(error)
+
+
+def failure(error: object, editor_url: object) -> Failure | None:
+    """The recorded ``{"type", "message", "traceback"}``, if there is one."""
+    if not failed(error):
+        return None
+    return Failure(
+        text(error.get("type")),
+        text(error.get("message")),
+        frames(error.get("traceback"), editor_url),
+    )
