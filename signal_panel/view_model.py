@@ -207,7 +207,8 @@ def editor_link(template: object, path: object, line: object) -> str | None:
     """``SIGNAL_PANEL["EDITOR_URL"]`` with ``{path}`` and ``{line}`` filled in.
 
     The path is percent-encoded, so a recorded file name cannot add a query
-    or markup; the line is a number or nothing. A link that would be a
+    or markup; the line is a number or nothing; invisible characters of the
+    template are percent-encoded too. A link that would be a
     ``javascript:``, ``data:`` or ``vbscript:`` URL is no link, also when the
     scheme hides behind the control characters and whitespace that browsers
     drop from URLs, or comes from the path (a template of ``{path}``).
@@ -220,7 +221,9 @@ def editor_link(template: object, path: object, line: object) -> str | None:
     url = template.replace("{path}", quote(path, safe="/:\\")).replace(
         "{line}", line_text
     )
-    return None if _scheme_text(url).startswith(UNSAFE_SCHEMES) else url
+    if _scheme_text(url).startswith(UNSAFE_SCHEMES):
+        return None
+    return INVISIBLE.sub(lambda match: quote(match.group()), url)
 
 
 def _scheme_text(url: str) -> str:
