@@ -60,7 +60,7 @@ TEMPLATE = "signal_panel/panel.html"
 SLOW_MS = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Summary:
     """The request's totals, shown above the tabs."""
 

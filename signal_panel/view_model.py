@@ -120,7 +120,7 @@ def family_of(document: Document, signal: str) -> str:
 # The timeline -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tick:
     """A label on the time axis."""
 
@@ -129,7 +129,7 @@ class Tick:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Bar:
     """A bar on the timeline: left edge and width as SVG percentages ("12.500%").
 
@@ -140,7 +140,7 @@ class Bar:
     width: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Scale:
     """The timeline, from 0 ms to ``end_ms``: maps times to percent of it."""
 
@@ -179,7 +179,7 @@ def _end(item: Document) -> float:
     return number(item.get("start_ms")) + number(item.get("duration_ms"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Family:
     """A family toggle: how many rows it has, and whether it starts shown."""
 
@@ -236,7 +236,7 @@ def _scheme_text(url: str) -> str:
     return "".join(char for char in url if char > " " and not char.isspace()).lower()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Frame:
     """A traceback frame, with its editor link if one is configured."""
 
@@ -266,7 +266,7 @@ def frames(traceback: object, editor_url: object) -> tuple[Frame, ...]:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Failure:
     """An exception: raised by a receiver, or out of a send."""
 

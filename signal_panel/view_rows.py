@@ -43,7 +43,7 @@ FOLD_FROM = 2
 MAX_DEPTH = 8
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Queries:
     """SQL a receiver ran on one database alias."""
 
@@ -52,7 +52,7 @@ class Queries:
     time_ms: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """A receiver that ran: when, how long, what it returned or raised."""
 
@@ -97,7 +97,7 @@ class Call:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NotCalled:
     """A receiver connected to the signal that did not run, and why."""
 
@@ -105,7 +105,7 @@ class NotCalled:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallSite:
     """The line that sent the dispatch, with its editor link if configured."""
 
@@ -119,7 +119,7 @@ class CallSite:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Lead:
     """What the first dispatch of a group says about the rest of it."""
 
@@ -128,7 +128,7 @@ class Lead:
     group_count: int  # sends of the group in the request, kept or not
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Place:
     """Where a dispatch sits among the others."""
 
@@ -139,7 +139,7 @@ class Place:
     collapse: str  # the groups it folds under: its own and its ancestors'
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Row:
     """A dispatch kept in detail, as its lane, table row and details show it."""
 

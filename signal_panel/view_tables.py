@@ -23,7 +23,7 @@ from signal_panel.view_model import (
 # The Groups tab ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GroupReceiver:
     """A receiver's share of a group."""
 
@@ -32,7 +32,7 @@ class GroupReceiver:
     queries: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Group:
     """Every dispatch with the same signal, sender and receivers."""
 
@@ -79,7 +79,7 @@ def groups_in(stats: Document) -> list[Group]:
     return sorted(every, key=lambda group: -group.total_ms)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Orphan:
     """Sends of one signal and sender that found no receiver."""
 
@@ -102,7 +102,7 @@ def orphans_in(stats: Document) -> list[Orphan]:
 # The Registry tab -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RegisteredReceiver:
     """A receiver connected to a signal, as the process had it."""
 
@@ -120,7 +120,7 @@ class RegisteredReceiver:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RegistryEntry:
     """A signal known to the process, with its connected receivers."""
 
