@@ -9,10 +9,10 @@ re-renders old requests from the store with nothing else. Three steps:
    ever needed and no number in an attribute is localized.
 2. The markup repeated for each dispatch, group and registry entry
    (:mod:`signal_panel.view_rows_html`, :mod:`~signal_panel.view_details_html`,
-   :mod:`~signal_panel.view_html`): Django's ``format_html`` with literal
-   format strings, which passes every value through ``conditional_escape``.
-   Django's template engine took about 100 µs per row here; a page can have
-   hundreds.
+   :mod:`~signal_panel.view_tables_html`, sharing :mod:`~signal_panel.view_html`):
+   Django's ``format_html`` with literal format strings, which passes every
+   value through ``conditional_escape``. Django's template engine took about
+   100 µs per row here; a page can have hundreds.
 3. The page (``templates/signal_panel/panel.html``): Django's template engine,
    with autoescaping; it places the markup of step 2, which is a
    ``SafeString`` only because ``format_html`` made it.
@@ -31,7 +31,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from signal_panel.stats import VERSION
-from signal_panel.view_html import Labels, group_rows, registry_entries
+from signal_panel.view_html import Labels
 from signal_panel.view_model import (
     Family,
     Scale,
@@ -54,6 +54,7 @@ from signal_panel.view_tables import (
     orphans_in,
     registry_in,
 )
+from signal_panel.view_tables_html import group_rows, registry_entries
 
 TEMPLATE = "signal_panel/panel.html"
 # Default threshold of the "only slow" filter, in milliseconds.
