@@ -7,7 +7,7 @@ Built with ``format_html`` from literal format strings, as
 
 from __future__ import annotations
 
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
@@ -142,7 +142,8 @@ REPEATS_BUTTON = (
 
 
 def dispatch_table_rows(rows: list[Row], labels: Labels, panel_id: str) -> SafeString:
-    return join(dispatch_row(row, labels, panel_id) for row in rows)
+    escaped_id = conditional_escape(panel_id)  # once, not once per row
+    return join(dispatch_row(row, labels, escaped_id) for row in rows)
 
 
 def dispatch_row(row: Row, labels: Labels, panel_id: str) -> SafeString:
