@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 from urllib.parse import quote
 
+from signal_panel.conf import is_safe_editor_url
 from signal_panel.describe import signal_family
 
 # A JSON object of the stats document, as the store gives it back.
@@ -42,8 +43,6 @@ HIDDEN_BY_DEFAULT = frozenset({"framework"})
 # Narrowest bars drawn, in percent of the timeline, so that 5 µs stays visible.
 MIN_BAR = 0.25
 MIN_SUB_BAR = 0.15
-# Editor URL schemes never linked to: they run code instead of opening a file.
-UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:")
 # Characters that are invisible or reorder the text around them: C0 and C1
 # controls but tab and line breaks, DEL, bidirectional overrides and isolates.
 INVISIBLE = re.compile(
@@ -208,10 +207,11 @@ def editor_link(template: object, path: object, line: object) -> str | None:
 
     The path is percent-encoded, so a recorded file name cannot add a query
     or markup; the line is a number or nothing; invisible characters of the
-    template are percent-encoded too. A link that would be a
-    ``javascript:``, ``data:`` or ``vbscript:`` URL is no link, also when the
-    scheme hides behind the control characters and whitespace that browsers
-    drop from URLs, or comes from the path (a template of ``{path}``).
+    template are percent-encoded too. The link must pass the setting's own
+    check (:func:`signal_panel.conf.is_safe_editor_url`: an editor's scheme,
+    file, http(s), or relative) as the browser would read it, so neither the
+    template nor a file name (a template of ``{path}``) can make it a
+    ``javascript:`` or ``data:`` URL.
     """
     if not isinstance(template, str) or not isinstance(path, str) or not path:
         return None
@@ -221,19 +221,9 @@ def editor_link(template: object, path: object, line: object) -> str | None:
     url = template.replace("{path}", quote(path, safe="/:\\")).replace(
         "{line}", line_text
     )
-    if _scheme_text(url).startswith(UNSAFE_SCHEMES):
+    if not is_safe_editor_url(url):
         return None
     return INVISIBLE.sub(lambda match: quote(match.group()), url)
-
-
-def _scheme_text(url: str) -> str:
-    """``url`` lowercased, without any control character or whitespace.
-
-    Browsers drop leading control characters and spaces, and tabs and
-    newlines anywhere, before they read a URL's scheme: dropping more than
-    they do can only refuse more.
-    """
-    return "".join(char for char in url if char > " " and not char.isspace()).lower()
 
 
 @dataclass(slots=True)
