@@ -62,10 +62,7 @@ def lanes(rows: list[Row], labels: Labels) -> SafeString:
 def lane(row: Row, labels: Labels, markers: SafeString, first: bool) -> SafeString:
     return format_html(
         LANE,
-        family=row.family,
-        error=ERROR_CLASS if row.has_error else NOTHING,
-        anchor=ANCHOR_CLASS if row.anchor else NOTHING,
-        id=row.id,
+        **_identity(row),
         tabindex=0 if first else -1,
         tooltip=_tooltip(row, labels),
         depth=row.depth_class,
@@ -79,6 +76,16 @@ def lane(row: Row, labels: Labels, markers: SafeString, first: bool) -> SafeStri
             RECEIVER_BAR, [_receiver_bar(call, labels) for call in row.receivers]
         ),
     )
+
+
+def _identity(row: Row) -> dict[str, SafeString | str]:
+    """What a dispatch's lane and table row share: its id, family and state."""
+    return {
+        "id": row.id,
+        "family": row.family,
+        "error": ERROR_CLASS if row.has_error else NOTHING,
+        "anchor": ANCHOR_CLASS if row.anchor else NOTHING,
+    }
 
 
 def _tooltip(row: Row, labels: Labels) -> str:
@@ -150,10 +157,7 @@ def dispatch_row(row: Row, labels: Labels, panel_id: str) -> SafeString:
     """A dispatch's table row and its (hidden) details row, in one row group."""
     return format_html(
         DISPATCH,
-        family=row.family,
-        error=ERROR_CLASS if row.has_error else NOTHING,
-        anchor=ANCHOR_CLASS if row.anchor else NOTHING,
-        id=row.id,
+        **_identity(row),
         search=row.search,
         ms=f"{row.duration_ms:f}",
         error_flag="1" if row.has_error else "",
