@@ -45,55 +45,90 @@ VALUES = {
 }
 
 
-def document() -> dict[str, Any]:
-    """A document using every field: nesting, folding, errors, links, registry."""
+def dispatch(ident: int, group: int, **fields: Any) -> dict[str, Any]:
+    """A dispatch of the document, ``fields`` changed."""
+    return {
+        "id": ident,
+        "parent": None,
+        "parent_kept": None,
+        "group": group,
+        "signal": "shop.signals.order_placed",
+        "family": "custom",
+        "method": "send",
+        "sender": "shop.Order",
+        "kwargs": [["order", "shop.Order(pk=3)"], ["note", "'gift'"]],
+        "model_context": [["created", "True"], ["using", "'default'"]],
+        "call_site": ["/src/shop/views.py", 42, "checkout"],
+        "start_ms": 1.0 + ident,
+        "duration_ms": 0.5,
+        "receivers": [
+            {
+                "name": "shop.receivers.reserve_stock",
+                "is_async": False,
+                "start_ms": 1.1 + ident,
+                "duration_ms": 0.2,
+                "result": "None",
+                "error": None,
+                "queries": [{"alias": "default", "count": 2, "time_ms": 0.1}],
+                "nested_queries": {"count": 1, "time_ms": 0.05},
+            }
+        ],
+        "not_called": [{"name": "shop.receivers.audit", "reason": "for Cart"}],
+        "error": None,
+        **fields,
+    }
 
-    def dispatch(ident: int, group: int, **fields: Any) -> dict[str, Any]:
-        return {
-            "id": ident,
-            "parent": None,
-            "parent_kept": None,
-            "group": group,
+
+FAILING_CALL = {
+    "name": "shop.receivers.notify",
+    "is_async": True,
+    "start_ms": 2.5,
+    "duration_ms": 0.1,
+    "result": None,
+    "error": {
+        "type": "builtins.ValueError",
+        "message": "no mail server",
+        "traceback": [["/src/shop/receivers.py", 7, "notify", "raise ValueError"]],
+    },
+    "queries": [],
+    "nested_queries": {"count": 0, "time_ms": 0.0},
+}
+
+
+def registry() -> list[dict[str, Any]]:
+    """The document's registry: receivers of all kinds, a signal without any."""
+    return [
+        {
             "signal": "shop.signals.order_placed",
             "family": "custom",
-            "method": "send",
-            "sender": "shop.Order",
-            "kwargs": [["order", "shop.Order(pk=3)"], ["note", "'gift'"]],
-            "model_context": [["created", "True"], ["using", "'default'"]],
-            "call_site": ["/src/shop/views.py", 42, "checkout"],
-            "start_ms": 1.0 + ident,
-            "duration_ms": 0.5,
+            "fired": True,
             "receivers": [
                 {
                     "name": "shop.receivers.reserve_stock",
+                    "file": "/src/shop/receivers.py",
+                    "line": 12,
+                    "weak": True,
+                    "dispatch_uid": "'stock'",
+                    "sender": "shop.Order",
+                    "is_async": True,
+                },
+                {
+                    "name": "(garbage-collected)",
+                    "file": None,
+                    "line": None,
+                    "weak": False,
+                    "dispatch_uid": None,
+                    "sender": None,
                     "is_async": False,
-                    "start_ms": 1.1 + ident,
-                    "duration_ms": 0.2,
-                    "result": "None",
-                    "error": None,
-                    "queries": [{"alias": "default", "count": 2, "time_ms": 0.1}],
-                    "nested_queries": {"count": 1, "time_ms": 0.05},
-                }
+                },
             ],
-            "not_called": [{"name": "shop.receivers.audit", "reason": "for Cart"}],
-            "error": None,
-            **fields,
-        }
-
-    failing_call = {
-        "name": "shop.receivers.notify",
-        "is_async": True,
-        "start_ms": 2.5,
-        "duration_ms": 0.1,
-        "result": None,
-        "error": {
-            "type": "builtins.ValueError",
-            "message": "no mail server",
-            "traceback": [["/src/shop/receivers.py", 7, "notify", "raise ValueError"]],
         },
-        "queries": [],
-        "nested_queries": {"count": 0, "time_ms": 0.0},
-    }
+        {"signal": "shop.signals.unused", "fired": False, "receivers": []},
+    ]
+
+
+def document() -> dict[str, Any]:
+    """A document using every field: nesting, folding, errors, links, registry."""
     return {
         "version": 1,
         "summary": {
@@ -116,7 +151,7 @@ def document() -> dict[str, Any]:
                 parent=1,
                 parent_kept=True,
                 method="send_robust",
-                receivers=[dispatch(0, 0)["receivers"][0], failing_call],
+                receivers=[dispatch(0, 0)["receivers"][0], copy.deepcopy(FAILING_CALL)],
                 error={
                     "type": "builtins.RuntimeError",
                     "message": "send failed",
@@ -157,34 +192,7 @@ def document() -> dict[str, Any]:
             "detailed_per_group": 10,
             "editor_url": EDITOR,
         },
-        "registry": [
-            {
-                "signal": "shop.signals.order_placed",
-                "family": "custom",
-                "fired": True,
-                "receivers": [
-                    {
-                        "name": "shop.receivers.reserve_stock",
-                        "file": "/src/shop/receivers.py",
-                        "line": 12,
-                        "weak": True,
-                        "dispatch_uid": "'stock'",
-                        "sender": "shop.Order",
-                        "is_async": True,
-                    },
-                    {
-                        "name": "(garbage-collected)",
-                        "file": None,
-                        "line": None,
-                        "weak": False,
-                        "dispatch_uid": None,
-                        "sender": None,
-                        "is_async": False,
-                    },
-                ],
-            },
-            {"signal": "shop.signals.unused", "fired": False, "receivers": []},
-        ],
+        "registry": registry(),
     }
 
 
