@@ -192,6 +192,7 @@ def document() -> dict[str, Any]:
             "detailed_per_group": 10,
             "editor_url": EDITOR,
         },
+        "instrumentation": "compiled",
         "registry": registry(),
     }
 
