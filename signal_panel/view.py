@@ -134,7 +134,8 @@ def render_content(
     panel_id: str = "SignalPanel",
     request_id: str | None = None,
 ) -> str:
-    return render_to_string(TEMPLATE, build_context(stats, panel_id, request_id))
+    html: str = render_to_string(TEMPLATE, build_context(stats, panel_id, request_id))
+    return html
 
 
 def build_context(

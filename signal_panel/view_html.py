@@ -45,12 +45,12 @@ class Labels:
 
     def __init__(self) -> None:
         self.decimal = str(get_format("DECIMAL_SEPARATOR"))
-        self.tooltip = _(
+        self.tooltip: str = _(
             "%(signal)s — sender %(sender)s — at %(start)s ms, took %(duration)s ms"
         )
-        self.details = _("Details of %(name)s #%(id)s")
-        self.error_suffix = " — " + _("error")
-        self.group_totals = _(
+        self.details: str = _("Details of %(name)s #%(id)s")
+        self.error_suffix: str = " — " + _("error")
+        self.group_totals: str = _(
             "%(count)s sends with the same sender and receivers"
             " (%(detailed)s kept in detail): %(total)s ms in all,"
             " %(mean)s ms mean, %(max)s ms max"

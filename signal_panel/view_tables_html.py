@@ -75,9 +75,8 @@ def group_row(group: Group, labels: Labels) -> SafeString:
 def _queries_text(queries: int) -> str:
     if not queries:
         return ""
-    return ", " + ngettext("%(count)s query", "%(count)s queries", queries) % {
-        "count": queries
-    }
+    text: str = ngettext("%(count)s query", "%(count)s queries", queries)
+    return ", " + text % {"count": queries}
 
 
 # The Registry tab ---------------------------------------------------------------
