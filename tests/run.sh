@@ -30,4 +30,5 @@ fi
 
 .venv/bin/ruff check signal_panel tests demo bench noxfile.py
 .venv/bin/ruff format --check signal_panel tests demo bench noxfile.py
+.venv/bin/mypy
 .venv/bin/python -m pytest "$@"
