@@ -266,6 +266,12 @@ class Recording:
         """
         return explain(receiver, self.to_stats(), self.describer)
 
+    def report(self, *, color: bool = False, width: int = 100) -> str:
+        """The recording as an indented text tree (``signal_panel.report``)."""
+        from signal_panel.report import format_stats
+
+        return format_stats(self.to_stats(), color=color, width=width)
+
 
 # Config -> (the known_signals() mapping resolved from, the ignored ids).
 _ignored: dict[Config, tuple[dict[int, Any], frozenset[int]]] = {}
