@@ -3,6 +3,8 @@ from django.dispatch import Signal
 
 from signal_panel import instrument
 
+pytest_plugins = ["pytester"]
+
 MODES = {
     "compiled copies": "compiled",
     "mixed": "mixed",

@@ -1,0 +1,188 @@
+"""``manage.py record_signals <command> [its arguments…]``: any command, recorded.
+
+Runs the command exactly as ``manage.py <command> …`` would (same parser,
+same output streams, same error handling and exit status) inside
+``record_signals()``, then writes the recording's text to stderr, also when
+the command fails: the report first, then the command's own error. The
+command's stdout is left alone, so pipes keep working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import IO, Any
+
+from django.core.management import (
+    BaseCommand,
+    CommandError,
+    ManagementUtility,
+    call_command,
+    get_commands,
+    load_command_class,
+)
+from django.core.management.base import CommandParser
+
+from signal_panel.api import record_signals
+from signal_panel.conf import get_config
+from signal_panel.recording import Recording
+from signal_panel.report import format_stats, wants_color
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a management command while recording every Django signal it sends; "
+        "print the recording to stderr when it ends."
+    )
+    # The wrapped command runs its own checks.
+    requires_system_checks: list[str] = []
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> Any:
+        # Exact option names only: everything after the command name is its own.
+        return super().create_parser(prog_name, subcommand, allow_abbrev=False)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--json",
+            metavar="FILE",
+            help="also write the stats document (docs/stats-format.md) to FILE",
+        )
+        parser.add_argument(
+            "--max-detailed",
+            metavar="N",
+            type=_count,
+            help="dispatches kept in detail (default: SIGNAL_PANEL's MAX_DETAILED)",
+        )
+        parser.add_argument("command", help="the management command to run")
+        parser.add_argument(
+            "args",
+            nargs=argparse.REMAINDER,
+            help="its arguments and options, passed on unchanged",
+        )
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # argparse may drop a "--" from the wrapped command's arguments:
+        # keep the exact ones, everything after the command's name.
+        self._argv = argv
+        self._wrapped_args = argv[2 + _command_index(argv[2:], self) + 1 :]
+        super().run_from_argv(argv)
+
+    def handle(self, *args: str, **options: Any) -> None:
+        command = options["command"]
+        config = get_config()
+        if options["max_detailed"] is not None:
+            config = dataclasses.replace(config, max_detailed=options["max_detailed"])
+        json_file = _open_json(options["json"])
+        from_command_line = getattr(self, "_called_from_command_line", False)
+        color = options["force_color"] or (
+            not options["no_color"] and wants_color(self.stderr)
+        )
+
+        def recorded(execute: Callable[..., Any]) -> Callable[..., Any]:
+            def run(*execute_args: Any, **execute_options: Any) -> Any:
+                recording = None
+                try:
+                    with record_signals(config) as recording:
+                        return execute(*execute_args, **execute_options)
+                finally:
+                    if recording is not None:
+                        self._finish(recording, command, json_file, color)
+
+            return run
+
+        try:
+            if from_command_line:
+                # As manage.py runs it: its parser, its error output, its exit.
+                prog_name = self._argv[0]
+                utility = ManagementUtility([prog_name, command])
+                wrapped = utility.fetch_command(command)
+                wrapped.execute = recorded(wrapped.execute)  # type: ignore[method-assign]
+                wrapped.run_from_argv([prog_name, command, *self._wrapped_args])
+            else:
+                wrapped = _load(command)
+                wrapped.execute = recorded(wrapped.execute)  # type: ignore[method-assign]
+                streams = {
+                    k: options[k] for k in ("stdout", "stderr") if options.get(k)
+                }
+                call_command(wrapped, *args, **streams)
+        finally:
+            if json_file is not None and not json_file.closed:
+                json_file.close()  # The command did not start (e.g. a usage error).
+
+    def _finish(
+        self,
+        recording: Recording,
+        command: str,
+        json_file: IO[str] | None,
+        color: bool,
+    ) -> None:
+        """The report and the JSON file; a failure here never changes the
+        wrapped command's outcome."""
+        try:
+            stats = recording.to_stats()
+            title = f"Signals recorded while running {command!r}:"
+            self.stderr.write(
+                format_stats(stats, color=color, title=title), style_func=_plain
+            )
+            if json_file is not None:
+                with json_file:
+                    json.dump(stats, json_file, indent=1)
+                    json_file.write("\n")
+        except Exception as exc:
+            self.stderr.write(f"record_signals: could not write the report: {exc!r}")
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def _open_json(path: str | None) -> IO[str] | None:
+    """Opened before the command runs, so a bad path fails before it has any effect."""
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"--json: cannot write {path}: {exc.strerror}") from exc
+
+
+def _load(name: str) -> BaseCommand:
+    """The command ``call_command(name)`` would run."""
+    try:
+        app_name = get_commands()[name]
+    except KeyError:
+        raise CommandError(f"Unknown command: {name!r}") from None
+    if isinstance(app_name, BaseCommand):
+        return app_name
+    return load_command_class(app_name, name)
+
+
+def _command_index(tokens: list[str], command: BaseCommand) -> int:
+    """Where the wrapped command's name is in record_signals' own arguments:
+    the first one that is neither an option nor an option's value."""
+    parser = command.create_parser("manage.py", "record_signals")
+    # argparse has no public list of its options; _actions has been there always.
+    takes_value = {
+        option
+        for action in parser._actions
+        if action.nargs != 0
+        for option in action.option_strings
+    }
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "--":
+            return index + 1
+        if not token.startswith("-") or token == "-":
+            return index
+        index += 2 if token in takes_value else 1
+    return index

@@ -1,0 +1,148 @@
+"""``pytest --signals``: the signals a failing test sent, in its report.
+
+Each test here runs a real pytest session in a subprocess (``pytester``) on
+a small test file that uses pytest-django's ``db`` and ``client`` fixtures
+with this project's test settings.
+"""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TESTS = '''
+import pytest
+
+from tests.testapp.models import Article
+from tests.testapp.signals import article_published
+
+
+@pytest.fixture
+def article(db):
+    return Article.objects.create(title="made in setup")
+
+
+def test_creates_the_test_database(db):
+    """First, so that the migrations' signals are in this test's setup."""
+
+
+def test_fails_after_saving(article):
+    article_published.send(sender=None, title="in the call")
+    assert article.title == "something else"
+
+
+def test_passes_with_the_client(client, db):
+    client.get("/custom/?marker=quiet")
+'''
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
+    monkeypatch.delenv("SIGNAL_PANEL_TEST_DB", raising=False)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_project=TESTS)
+    return pytester
+
+
+def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return project.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def sections(output: str) -> list[str]:
+    return [
+        line.strip("- ")
+        for line in output.splitlines()
+        if line.startswith("-") and "Captured signals" in line
+    ]
+
+
+def test_a_failing_test_gets_its_signals_phase_by_phase(project):
+    result = run(project, "--signals", "-rA")
+
+    result.assert_outcomes(failed=1, passed=2)
+    output = result.stdout.str()
+    # Only the failing test's report has them, as pytest's captured logs.
+    assert sections(output) == ["Captured signals setup", "Captured signals call"]
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_fails_after_saving _*",
+            "*- Captured signals setup -*",
+            "Signals: 2 dispatches, *",
+            "start ms  took ms",
+            "*  django.db.models.signals.post_save  sender=testapp.Article  created=*",
+            "*    > tests.testapp.receivers.comment_on_new_article  1 query (+1 *",
+            "*      django.db.models.signals.post_save  sender=testapp.Comment*",
+            "*- Captured signals call -*",
+            "Signals: 1 dispatch, *",
+            "start ms  took ms",
+            "*  tests.testapp.signals.article_published  sender=None",
+            "*    > tests.testapp.receivers.announce  -> 'announced in the call'",
+        ]
+    )
+    assert "\x1b[" not in output  # Not a terminal: no colour.
+
+
+def test_all_shows_them_for_passing_tests_too(project):
+    result = run(project, "--signals=all", "-rA")
+
+    result.assert_outcomes(failed=1, passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_passes_with_the_client _*",
+            "*- Captured signals call -*",
+            "*  django.core.signals.request_started  sender=*",
+            "*  tests.testapp.signals.article_published  sender='views.custom_signal'",
+            "*    > tests.testapp.receivers.announce  -> 'announced quiet'",
+            "*  django.core.signals.request_finished  sender=*",
+        ]
+    )
+
+
+def test_colour_follows_pytest_own_colour_option(project):
+    result = run(project, "--signals", "--color=yes")
+
+    assert "\x1b[1mdjango.db.models.signals.post_save\x1b[0m" in result.stdout.str()
+
+
+def test_off_by_default_no_hook_runs_per_test(project):
+    project.makepyfile(
+        test_hooks="""
+        def test_no_signal_panel_hook_per_test(request):
+            hooks = request.config.hook
+            per_test = [
+                hooks.pytest_runtest_setup,
+                hooks.pytest_runtest_call,
+                hooks.pytest_runtest_teardown,
+                hooks.pytest_runtest_makereport,
+            ]
+            plugins = {impl.plugin_name for h in per_test for impl in h.get_hookimpls()}
+            assert request.config.pluginmanager.has_plugin("signal_panel")
+            assert not [name for name in plugins if "signal_panel" in name]
+        """
+    )
+
+    result = run(project, "-rA")
+
+    result.assert_outcomes(failed=1, passed=3)
+    assert "Captured signals" not in result.stdout.str()
+
+
+def test_the_plugin_can_be_disabled_entirely(project):
+    project.makepyfile(
+        test_fixture="""
+        def test_uses_the_fixture(signal_recording):
+            pass
+        """
+    )
+
+    result = run(project, "-p", "no:signal_panel", "test_fixture.py")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'signal_recording' not found*"])
+
+    result = run(project, "-p", "no:signal_panel", "--signals")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --signals*"])
