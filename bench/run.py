@@ -5,6 +5,7 @@
     .venv/bin/python bench/run.py --quick      # tiny sizes: a smoke test only
     .venv/bin/python bench/run.py --json FILE  # also write the numbers as JSON
     .venv/bin/python bench/run.py --profile    # where an active dispatch's time goes
+    .venv/bin/python bench/run.py --pytest-plugin  # the pytest plugin's cost per test
 
 Every configuration runs in its own subprocess, so "plain Django" really is
 unpatched and Sentry's patch of ``Signal._live_receivers`` never meets ours.
@@ -651,6 +652,159 @@ def _finish(
     return {"targets": targets, "micro": micro, "table": lines}
 
 
+# The pytest plugin: what it costs per test ------------------------------------
+
+# Sessions of trivial tests (each sends one signal to one receiver) run with
+# the plugin disabled, loaded with --signals not given, and on; interleaved.
+PLUGIN_MODES = {
+    "disabled": ["-p", "no:signal_panel"],
+    "off": [],
+    "on": ["--signals"],
+}
+PLUGIN_TESTS = """
+import pytest
+from django.dispatch import Signal
+
+pinged = Signal()
+pinged.connect(lambda sender, **kwargs: None, weak=False)
+
+
+@pytest.mark.parametrize("n", range({count}))
+def test_ping(n):
+    pinged.send(sender=None, n=n)
+"""
+# Times the test loop; lists the plugin's hooks that would run per test.
+PLUGIN_CONFTEST = """
+import json
+import os
+import time
+
+import django
+import pytest
+from django.conf import settings
+
+settings.configure(DATABASES={}, INSTALLED_APPS=[])
+django.setup()
+
+PER_TEST = (
+    "pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_call",
+    "pytest_runtest_teardown", "pytest_runtest_makereport", "pytest_runtest_logreport",
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    start = time.perf_counter()
+    result = yield
+    seconds = time.perf_counter() - start
+    hooks = [getattr(session.config.hook, name) for name in PER_TEST]
+    with open(os.environ["BENCH_PYTEST_OUT"], "w") as out:
+        json.dump({
+            "seconds": seconds,
+            "tests": session.testscollected,
+            "loaded": session.config.pluginmanager.has_plugin("signal_panel"),
+            "per_test_hooks": sorted({
+                impl.plugin_name for hook in hooks for impl in hook.get_hookimpls()
+                if "signal_panel" in impl.plugin_name
+            }),
+        }, out)
+    return result
+"""
+
+
+def plugin_bench(quick: bool, rounds: int | None) -> dict[str, Any]:
+    count = 200 if quick else 1000
+    rounds = rounds or (1 if quick else 5)
+    samples: dict[str, list[float]] = {mode: [] for mode in PLUGIN_MODES}
+    checks: dict[str, dict[str, Any]] = {}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "DJANGO_SETTINGS_MODULE" and not key.startswith("PYTEST_")
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "pytest.ini").write_text("[pytest]\n")
+        Path(tmp, "conftest.py").write_text(PLUGIN_CONFTEST)
+        Path(tmp, "test_plugin_cost.py").write_text(
+            PLUGIN_TESTS.replace("{count}", str(count))
+        )
+        out = Path(tmp, "out.json")
+        # Without the other plugins installed for the test suite: each adds
+        # its own per-test hooks, and their noise would hide a small cost.
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        for other in ("django", "asyncio", "hypothesispytest"):
+            command += ["-p", f"no:{other}"]
+        for _ in range(rounds):
+            for mode, options in PLUGIN_MODES.items():
+                completed = subprocess.run(
+                    [*command, *options, "test_plugin_cost.py"],
+                    cwd=tmp,
+                    env={**env, "BENCH_PYTEST_OUT": str(out)},
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if completed.returncode != 0:
+                    sys.stderr.write(completed.stdout + completed.stderr)
+                    raise SystemExit(f"pytest {mode} failed ({completed.returncode})")
+                result = json.loads(out.read_text())
+                assert result["tests"] == count, result
+                samples[mode].append(result["seconds"] / count * 1e6)
+                checks[mode] = result
+    return {
+        "count": count,
+        "rounds": rounds,
+        "quick": quick,
+        "samples": samples,
+        "checks": checks,
+    }
+
+
+def plugin_report(data: dict[str, Any]) -> dict[str, Any]:
+    stats = {mode: summary(values) for mode, values in data["samples"].items()}
+    base, checks = stats["disabled"], data["checks"]
+    lines = [
+        "6. pytest plugin: µs per test, median [p25-p75] min; "
+        f"{data['rounds']} sessions of {data['count']} tests per row"
+        + (
+            "  (--quick: a smoke test, the numbers mean nothing)"
+            if data["quick"]
+            else ""
+        ),
+        f"   {'plugin':<36}{'per test':<26}{'added':>7}{'(min)':>7}  per-test hooks",
+    ]
+    labels = {
+        "disabled": "disabled (-p no:signal_panel)",
+        "off": "loaded, --signals not given",
+        "on": "--signals (recording every phase)",
+    }
+    for mode, label in labels.items():
+        added, added_min = _added(base, stats[mode])
+        hooks = ", ".join(checks[mode]["per_test_hooks"]) or "none"
+        lines.append(
+            f"   {label:<36}{_us(stats[mode]):<26}{added:7.2f}{added_min:7.2f}  {hooks}"
+        )
+    # Off: none of the plugin's hooks runs per test, and the difference
+    # measured is within the spread of the disabled sessions themselves.
+    noise = max(base["p75"] - base["p25"], 0.03 * base["min"])
+    off_added = stats["off"]["min"] - base["min"]
+    ok = (
+        checks["off"]["loaded"]
+        and not checks["disabled"]["loaded"]
+        and not checks["off"]["per_test_hooks"]
+        and off_added <= noise
+    )
+    lines.append(
+        f"   off: no per-test hook, added (min) {off_added:.2f} µs <= noise "
+        f"{noise:.2f} µs {_verdict(ok)}"
+    )
+    print("\n".join(lines))
+    return {
+        "targets": {"pytest/off": {"added_us": off_added, "ok": ok}},
+        "table": lines,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
@@ -661,6 +815,11 @@ def main(argv: list[str] | None = None) -> None:
         "--micro-only",
         action="store_true",
         help="only sections 1-3 (per-send costs), for quick comparisons",
+    )
+    parser.add_argument(
+        "--pytest-plugin",
+        action="store_true",
+        help="only section 6: what the pytest plugin costs per test",
     )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -675,6 +834,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.profile:
         profile()
+        return
+    if args.pytest_plugin:
+        out = plugin_report(plugin_bench(args.quick, args.rounds))
+        if args.json:
+            Path(args.json).write_text(json.dumps(out, indent=1))
         return
     size = sizes(args.quick)
     if args.rounds:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -34,7 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         nargs="?",
         const=FAILED,
         default=None,
-        choices=(FAILED, ALL),
+        metavar="failed|all",
         help="record Django signals in each test and show them in the report of "
         "failing tests ('failed', the default), or of every test ('all', shown "
         "with -rA).",
@@ -42,11 +43,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    mode = config.getoption("signal_panel_report", None)
-    if mode:
-        config.pluginmanager.register(
-            CapturedSignals(config, show_passed=mode == ALL), "signal_panel_report"
-        )
+    value = config.getoption("signal_panel_report", None)
+    if not value:
+        return
+    if value not in (FAILED, ALL):
+        # "pytest --signals tests/": argparse took the path for the option's
+        # value. Give it back to pytest as the first path to test.
+        if config.args_source == pytest.Config.ArgsSource.ARGS:
+            config.args.insert(0, value)
+        else:
+            config.args = [value]
+            config.args_source = pytest.Config.ArgsSource.ARGS
+        value = FAILED
+    config.pluginmanager.register(
+        CapturedSignals(config, show_passed=value == ALL), "signal_panel_report"
+    )
 
 
 class CapturedSignals:
@@ -78,8 +89,11 @@ class CapturedSignals:
         if phase == "setup":
             self.recordings.clear()
             self.texts.clear()
-        with record_signals() as recording:
-            self.recordings[phase] = recording
+        with contextlib.ExitStack() as stack:
+            try:
+                self.recordings[phase] = stack.enter_context(record_signals())
+            except Exception as exc:  # e.g. Django's settings are not configured.
+                self.texts[phase] = f"signal_panel could not record: {exc!r}"
             return (yield)
 
     @pytest.hookimpl(wrapper=True)

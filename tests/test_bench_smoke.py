@@ -46,3 +46,29 @@ def test_bench_quick_prints_its_table():
         assert row in table, f"{row!r} missing from:\n{table}"
     assert "Signal unpatched" in table  # plain Django really was plain
     assert "patched by sentry_sdk only" in table
+
+
+def test_bench_pytest_plugin_quick_prints_its_rows():
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--pytest-plugin", "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    table = completed.stdout
+    for row in (
+        "disabled (-p no:signal_panel)",
+        "loaded, --signals not given",
+        "--signals (recording every phase)",
+        "off: no per-test hook",
+    ):
+        assert row in table, f"{row!r} missing from:\n{table}"
+    # The configurations are what they say: only --signals adds per-test hooks.
+    lines = table.splitlines()
+    assert next(line for line in lines if "not given" in line).endswith("  none")
+    assert next(line for line in lines if "every phase" in line).endswith(
+        "signal_panel_report"
+    )

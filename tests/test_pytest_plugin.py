@@ -146,3 +146,38 @@ def test_the_plugin_can_be_disabled_entirely(project):
     result = run(project, "-p", "no:signal_panel", "--signals")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unrecognized arguments: --signals*"])
+
+
+def test_a_path_right_after_the_option_is_still_tested(project):
+    project.makepyfile(
+        test_other="""
+        from tests.testapp.signals import article_published
+
+        def test_other():
+            article_published.send(sender=None, title="other")
+            assert False
+        """
+    )
+
+    result = run(project, "--signals", "test_other.py")
+
+    result.assert_outcomes(failed=1)  # test_project.py was not collected.
+    result.stdout.fnmatch_lines(
+        ["*- Captured signals call -*", "*> tests.testapp.receivers.announce  -> *"]
+    )
+
+
+def test_a_test_is_unaffected_when_signals_cannot_be_recorded(project, monkeypatch):
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
+    project.makepyfile(test_project="def test_fails():\n    assert 1 == 2\n")
+
+    result = run(project, "--signals", "-p", "no:django")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E       assert 1 == 2",
+            "*- Captured signals setup -*",
+            "signal_panel could not record: ImproperlyConfigured(*",
+        ]
+    )
