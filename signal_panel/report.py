@@ -69,7 +69,9 @@ class Part(NamedTuple):
 
     text: str
     style: str | None = None
-    # "middle" (names), "end" (values and messages) or None (never).
+    # In the order parts are shortened: "end" (values and messages: their
+    # end is cut), "middle" (secondary names such as senders), "name" (signal
+    # and receiver names); both cut in the middle. None: never.
     cut: str | None = None
 
 
@@ -234,23 +236,26 @@ def beyond_cap(document: Document) -> list[Line]:
 
 def orphans(document: Document) -> list[Line]:
     """Sends that found no receiver: one line per signal, most frequent first."""
-    by_signal: dict[str, list[tuple[str, int]]] = {}
+    by_signal: dict[str, dict[str, int]] = {}
     for orphan in document.orphans:
-        senders = by_signal.setdefault(clean(orphan.get("signal")) or "?", [])
-        senders.append((clean(orphan.get("sender")), _int(orphan.get("count"))))
+        senders = by_signal.setdefault(clean(orphan.get("signal")) or "?", {})
+        # Senders alike in name (e.g. the models migrations build) add up.
+        sender = clean(orphan.get("sender"))
+        senders[sender] = senders.get(sender, 0) + _int(orphan.get("count"))
     if not by_signal:
         return []
-    ranked = sorted(by_signal.items(), key=lambda item: -sum(n for _, n in item[1]))
+    ranked = sorted(by_signal.items(), key=lambda item: -sum(item[1].values()))
     lines = [[Part("Sent with no receivers:", "title")]]
     for signal, senders in ranked[:MAX_LISTED]:
-        total = sum(count for _, count in senders)
+        total = sum(senders.values())
+        listed = sorted(senders.items(), key=lambda item: -item[1])
         lines.append(
             [
                 Part("  "),
-                Part(signal, "signal", "middle"),
+                Part(signal, "signal", "name"),
                 Part(f"  {plural(total, 'send')}: ", "muted"),
                 Part(
-                    ", ".join(f"{name} {TIMES}{count}" for name, count in senders),
+                    ", ".join(f"{name} {TIMES}{count}" for name, count in listed),
                     None,
                     "end",
                 ),
@@ -406,7 +411,7 @@ def _call_parts(call: Mapping[str, Any]) -> Line:
     error = _mapping(call.get("error"))
     parts = [
         Part("! " if error else "> ", "error" if error else "muted"),
-        Part(clean(call.get("name")), "name", "middle"),
+        Part(clean(call.get("name")), "name", "name"),
     ]
     if call.get("is_async") is True:
         parts.append(Part(" (async)", "muted"))
@@ -440,7 +445,7 @@ def _not_called_lines(entries: list[Any]) -> list[Line]:
             lines.append(
                 [
                     Part("- ", "warning"),
-                    Part(names[0], "warning", "middle"),
+                    Part(names[0], "warning", "name"),
                     Part(f"  not called{why}", "muted", "end"),
                 ]
             )
@@ -457,7 +462,7 @@ def _not_called_lines(entries: list[Any]) -> list[Line]:
 
 def _signal_and_sender(item: Mapping[str, Any]) -> Line:
     return [
-        Part(clean(item.get("signal")) or "?", "signal", "middle"),
+        Part(clean(item.get("signal")) or "?", "signal", "name"),
         Part("  sender=", "muted"),
         Part(clean(item.get("sender")), None, "middle"),
     ]
@@ -499,7 +504,7 @@ def fit(line: Line, width: int) -> Line:
     shorter than ``FLOOR`` columns; only then is the end of the line cut.
     """
     fitted = list(line)
-    for kind in ("end", "middle"):
+    for kind in ("end", "middle", "name"):
         lengths = [columns(part.text) for part in fitted]
         excess = sum(lengths) - width
         if excess <= 0:
@@ -512,7 +517,7 @@ def fit(line: Line, width: int) -> Line:
             if lengths[i] > cap:
                 part = fitted[i]
                 fitted[i] = part._replace(
-                    text=shorten(part.text, cap, kind == "middle")
+                    text=shorten(part.text, cap, middle=kind != "end")
                 )
     if sum(columns(part.text) for part in fitted) <= width:
         return fitted

@@ -156,6 +156,17 @@ class TestTree:
             "  tests.test_report.nobody_listens  4 sends: 'a' ×3, 'b' ×1"  # noqa: RUF001
         ]
 
+    def test_orphan_senders_alike_in_name_add_up(self):
+        # As the model classes each migration builds: distinct, same name.
+        twins = [type("Twin", (), {"__module__": __name__}) for _ in range(2)]
+        with record_signals() as recording:
+            for twin in twins:
+                nobody_listens.send(sender=twin)
+
+        assert block(recording.report(), "Sent with no receivers:") == [
+            "  tests.test_report.nobody_listens  2 sends: tests.test_report.Twin ×2"  # noqa: RUF001
+        ]
+
     def test_groups_beyond_the_detail_cap_are_summed_up(self):
         config = Config(detailed_per_group=2)
         with record_signals(config) as recording:
@@ -257,6 +268,7 @@ class TestTerminal:
         assert len(name_rows) == 2
         # Cut in the middle: the module's head and the function's tail stay.
         assert "…" in name_rows[0] and "of_the_report  -> 'short'" in name_rows[0]
+        # The sender is cut before the signal's name.
         wide_sender = rows[2]
         assert wide_sender.startswith("tests.test_report.long_named  sender='界")
         assert "…" in wide_sender
