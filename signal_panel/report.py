@@ -207,7 +207,9 @@ def tree(document: Document) -> list[Line]:
 
 
 def beyond_cap(document: Document) -> list[Line]:
-    """Groups with more dispatches than were kept in detail, slowest first."""
+    """Groups with more dispatches than were kept in detail, slowest first:
+    their numbers (sends, kept in detail, total and slowest time, errors if
+    any), then the signal and sender."""
     groups = [
         g
         for g in document.groups
@@ -216,20 +218,36 @@ def beyond_cap(document: Document) -> list[Line]:
     if not groups:
         return []
     groups.sort(key=lambda g: -(_number(g.get("total_ms")) or 0.0))
-    lines = [[Part("Counted only, beyond the detail cap:", "title")]]
-    for group in groups[:MAX_LISTED]:
-        count, detailed = _int(group.get("count")), _int(group.get("detailed"))
-        numbers = f"  {count} sends, {detailed} in detail"
-        total, slowest = _ms(group.get("total_ms")), _ms(group.get("max_ms"))
-        if total is not None:
-            numbers += f", {total} ms in all"
-        if slowest is not None:
-            numbers += f", slowest {slowest} ms"
-        errors = _int(group.get("errors"))
-        line = [Part("  "), *_signal_and_sender(group), Part(numbers, "muted", "end")]
-        if errors:
-            line.append(Part(f", {plural(errors, 'error')}", "error"))
-        lines.append(line)
+    listed = groups[:MAX_LISTED]
+    any_errors = any(_int(g.get("errors")) for g in listed)
+    columns_ = ("sends", "kept", "total ms", "max ms") + (("errors",) * any_errors)
+    cells = [
+        (
+            str(_int(g.get("count"))),
+            str(_int(g.get("detailed"))),
+            _ms(g.get("total_ms")) or "",
+            _ms(g.get("max_ms")) or "",
+        )
+        + ((str(_int(g.get("errors"))),) * any_errors)
+        for g in listed
+    ]
+    widths = [
+        max(len(name), *(len(row[i]) for row in cells))
+        for i, name in enumerate(columns_)
+    ]
+    header = "  ".join(
+        f"{name:>{width}}" for name, width in zip(columns_, widths, strict=True)
+    )
+    lines = [
+        [Part("Counted only, beyond the detail cap:", "title")],
+        [Part(f"  {header}", "muted")],
+    ]
+    for group, row in zip(listed, cells, strict=True):
+        numbers = "  ".join(
+            f"{cell:>{width}}" for cell, width in zip(row, widths, strict=True)
+        )
+        style = "error" if _int(group.get("errors")) else "time"
+        lines.append([Part(f"  {numbers}  ", style), *_signal_and_sender(group)])
     lines.extend(_more(len(groups)))
     return lines
 
