@@ -1,11 +1,11 @@
 """pytest integration, installed with the package (entry point ``pytest11``).
 
 - The ``signal_recording`` fixture: every signal dispatched during a test.
-- ``--signals``: record each phase of each test (setup, call, teardown) and
-  add a "Captured signals <phase>" section to the report of a failing test,
-  as pytest does for captured logs. ``--signals=all`` adds it to passing
-  tests too (shown with ``-rA``). Off by default: then this module registers
-  no per-test hook at all, so it records nothing and costs nothing per test.
+- ``--signals``: record each test and add a "Captured signals" section to the
+  report of a failing test, as pytest does for captured logs;
+  ``--signals=all`` adds it to passing tests too (shown with ``-rA``). Off by
+  default: then this module registers no per-test hook at all, so it records
+  nothing and costs nothing per test.
 
 ``pytest -p no:signal_panel`` disables the whole plugin.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Generator, Iterator
+from time import perf_counter
 from typing import Any
 
 import pytest
@@ -24,7 +25,6 @@ from signal_panel.recording import Recording
 from signal_panel.report import format_stats
 
 FAILED, ALL = "failed", "all"
-PHASES = ("setup", "call", "teardown")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,62 +61,94 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class CapturedSignals:
-    """Records each test phase and adds the text to the test's reports."""
+    """Records each test and adds the text to its reports.
+
+    One recording per test, from its first function-scoped fixture (or its
+    call) to the end of its teardown: it encloses any recording the test's
+    own fixtures open (``signal_recording``), which a recording per phase
+    could not, since those outlive the setup phase. Signals of fixtures
+    shared between tests (session, module or class scope, such as the test
+    database's creation) are not the test's own and are left out. A report
+    shows what was recorded up to the end of its phase, the phases marked.
+    """
 
     def __init__(self, config: pytest.Config, show_passed: bool) -> None:
         self.config = config
         self.show_passed = show_passed
         self._color: bool | None = None
-        # The current test's recordings and their text, by phase.
-        self.recordings: dict[str, Recording] = {}
-        self.texts: dict[str, str] = {}
+        self.stack: contextlib.ExitStack | None = None
+        self.recording: Recording | None = None
+        self.failure = ""
+        self.phases: list[tuple[float, str]] = []
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: Item, nextitem: Item | None
+    ) -> Generator[None, Any, Any]:
+        self.recording, self.failure, self.phases = None, "", []
+        with contextlib.ExitStack() as self.stack:
+            try:
+                return (yield)
+            finally:
+                self.stack = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
+        if fixturedef.scope == "function":
+            self._start()
+        return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: Item) -> Generator[None, Any, Any]:
-        return (yield from self._record("setup"))
+        self.phases.append((perf_counter(), "setup"))
+        return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: Item) -> Generator[None, Any, Any]:
-        return (yield from self._record("call"))
+        self._start()
+        self.phases.append((perf_counter(), "call"))
+        return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(
         self, item: Item, nextitem: Item | None
     ) -> Generator[None, Any, Any]:
-        return (yield from self._record("teardown"))
+        self._start()
+        self.phases.append((perf_counter(), "teardown"))
+        return (yield)
 
-    def _record(self, phase: str) -> Generator[None, Any, Any]:
-        if phase == "setup":
-            self.recordings.clear()
-            self.texts.clear()
-        with contextlib.ExitStack() as stack:
-            try:
-                self.recordings[phase] = stack.enter_context(record_signals())
-            except Exception as exc:  # e.g. Django's settings are not configured.
-                self.texts[phase] = f"signal_panel could not record: {exc!r}"
-            return (yield)
+    def _start(self) -> None:
+        if self.recording is not None or self.failure or self.stack is None:
+            return
+        try:
+            self.recording = self.stack.enter_context(record_signals())
+        except Exception as exc:  # e.g. Django's settings are not configured.
+            self.failure = f"signal_panel could not record: {exc!r}"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: Item, call: CallInfo[None]
     ) -> Generator[None, TestReport, TestReport]:
         report = yield
-        if report.failed or (self.show_passed and not report.skipped):
-            # This phase and the ones before it, as pytest shows captured logs.
-            for phase in PHASES[: PHASES.index(report.when) + 1]:
-                text = self._text(phase)
-                if text:
-                    report.sections.append((f"Captured signals {phase}", text))
+        passed_call = report.when == "call" and not report.skipped
+        if report.failed or (self.show_passed and passed_call):
+            text = self._text()
+            if text:
+                report.sections.append((f"Captured signals {report.when}", text))
         return report
 
-    def _text(self, phase: str) -> str:
-        if phase not in self.texts:
-            recording = self.recordings.get(phase)
-            stats = recording.to_stats() if recording is not None else {}
-            summary = stats.get("summary") or {}
-            empty = not (summary.get("dispatches") or summary.get("orphans"))
-            self.texts[phase] = "" if empty else format_stats(stats, color=self.color)
-        return self.texts[phase]
+    def _text(self) -> str:
+        if self.recording is None:
+            return self.failure
+        stats = self.recording.to_stats()
+        summary = stats["summary"]
+        if not (summary["dispatches"] or summary["orphans"]):
+            return ""
+        origin = self.recording.origin
+        markers = [((moment - origin) * 1000, phase) for moment, phase in self.phases]
+        return format_stats(stats, color=self.color, markers=markers)
 
     @property
     def color(self) -> bool:

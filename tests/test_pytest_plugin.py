@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TESTS = '''
+TESTS = """
 import pytest
 
 from tests.testapp.models import Article
@@ -23,10 +23,6 @@ def article(db):
     return Article.objects.create(title="made in setup")
 
 
-def test_creates_the_test_database(db):
-    """First, so that the migrations' signals are in this test's setup."""
-
-
 def test_fails_after_saving(article):
     article_published.send(sender=None, title="in the call")
     assert article.title == "something else"
@@ -34,7 +30,14 @@ def test_fails_after_saving(article):
 
 def test_passes_with_the_client(client, db):
     client.get("/custom/?marker=quiet")
-'''
+
+
+def test_the_fixture_still_records(signal_recording):
+    article_published.send(sender=None, title="for the fixture")
+    assert signal_recording.signal_names() == [
+        "tests.testapp.signals.article_published"
+    ]
+"""
 
 
 @pytest.fixture
@@ -60,29 +63,32 @@ def sections(output: str) -> list[str]:
     ]
 
 
-def test_a_failing_test_gets_its_signals_phase_by_phase(project):
+def test_a_failing_test_gets_the_signals_it_sent(project):
     result = run(project, "--signals", "-rA")
 
     result.assert_outcomes(failed=1, passed=2)
     output = result.stdout.str()
     # Only the failing test's report has them, as pytest's captured logs.
-    assert sections(output) == ["Captured signals setup", "Captured signals call"]
+    assert sections(output) == ["Captured signals call"]
     result.stdout.fnmatch_lines(
         [
             "*_ test_fails_after_saving _*",
-            "*- Captured signals setup -*",
-            "Signals: 2 dispatches, *",
+            "*- Captured signals call -*",
+            "Signals: 3 dispatches, *",
             "start ms  took ms",
+            "*-- setup --",
             "*  django.db.models.signals.post_save  sender=testapp.Article  created=*",
             "*    > tests.testapp.receivers.comment_on_new_article  1 query (+1 *",
             "*      django.db.models.signals.post_save  sender=testapp.Comment*",
-            "*- Captured signals call -*",
-            "Signals: 1 dispatch, *",
-            "start ms  took ms",
+            "*-- call --",
             "*  tests.testapp.signals.article_published  sender=None",
             "*    > tests.testapp.receivers.announce  -> 'announced in the call'",
+            "Sent with no receivers:",
         ]
     )
+    # The test database was created in this test's setup, by a session
+    # fixture: its signals belong to no one test.
+    assert "post_migrate" not in output
     assert "\x1b[" not in output  # Not a terminal: no colour.
 
 
@@ -94,10 +100,14 @@ def test_all_shows_them_for_passing_tests_too(project):
         [
             "*_ test_passes_with_the_client _*",
             "*- Captured signals call -*",
+            "*-- call --",
             "*  django.core.signals.request_started  sender=*",
             "*  tests.testapp.signals.article_published  sender='views.custom_signal'",
             "*    > tests.testapp.receivers.announce  -> 'announced quiet'",
             "*  django.core.signals.request_finished  sender=*",
+            "*_ test_the_fixture_still_records _*",
+            "*- Captured signals call -*",
+            "*    > tests.testapp.receivers.announce  -> 'announced for the fixture'",
         ]
     )
 
@@ -111,15 +121,15 @@ def test_colour_follows_pytest_own_colour_option(project):
 def test_off_by_default_no_hook_runs_per_test(project):
     project.makepyfile(
         test_hooks="""
+        PER_TEST = (
+            "pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_call",
+            "pytest_runtest_teardown", "pytest_runtest_makereport",
+            "pytest_fixture_setup",
+        )
+
         def test_no_signal_panel_hook_per_test(request):
-            hooks = request.config.hook
-            per_test = [
-                hooks.pytest_runtest_setup,
-                hooks.pytest_runtest_call,
-                hooks.pytest_runtest_teardown,
-                hooks.pytest_runtest_makereport,
-            ]
-            plugins = {impl.plugin_name for h in per_test for impl in h.get_hookimpls()}
+            hooks = [getattr(request.config.hook, name) for name in PER_TEST]
+            plugins = {impl.plugin_name for h in hooks for impl in h.get_hookimpls()}
             assert request.config.pluginmanager.has_plugin("signal_panel")
             assert not [name for name in plugins if "signal_panel" in name]
         """
@@ -132,15 +142,8 @@ def test_off_by_default_no_hook_runs_per_test(project):
 
 
 def test_the_plugin_can_be_disabled_entirely(project):
-    project.makepyfile(
-        test_fixture="""
-        def test_uses_the_fixture(signal_recording):
-            pass
-        """
-    )
-
-    result = run(project, "-p", "no:signal_panel", "test_fixture.py")
-    result.assert_outcomes(errors=1)
+    result = run(project, "-p", "no:signal_panel")
+    result.assert_outcomes(failed=1, passed=1, errors=1)
     result.stdout.fnmatch_lines(["*fixture 'signal_recording' not found*"])
 
     result = run(project, "-p", "no:signal_panel", "--signals")
@@ -177,7 +180,7 @@ def test_a_test_is_unaffected_when_signals_cannot_be_recorded(project, monkeypat
     result.stdout.fnmatch_lines(
         [
             "E       assert 1 == 2",
-            "*- Captured signals setup -*",
+            "*- Captured signals call -*",
             "signal_panel could not record: ImproperlyConfigured(*",
         ]
     )

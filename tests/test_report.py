@@ -12,7 +12,8 @@ from django.dispatch import Signal
 
 from signal_panel import record_signals
 from signal_panel.conf import Config
-from signal_panel.report import columns, format_stats, wants_color
+from signal_panel.report import format_stats, wants_color
+from signal_panel.report.lines import columns
 from tests.testapp.models import Article
 from tests.testapp.signals import article_published, robust_signal
 
@@ -360,4 +361,25 @@ class TestDocuments:
             "  > one  -> None",
             "  > two  -> None",
             "    inner  sender=",
+        ]
+
+    def test_markers_separate_the_dispatches_sent_after_them(self):
+        stats = {
+            "version": 1,
+            "dispatches": [
+                {"id": 1, "signal": "first", "start_ms": 1.0},
+                {"id": 2, "signal": "nested", "parent": 1, "start_ms": 2.0},
+                {"id": 3, "signal": "second", "start_ms": 5.0},
+            ],
+        }
+        markers = [(0.0, "setup"), (3.0, "call"), (4.0, "teardown"), (9.0, "end")]
+
+        lines = format_stats(stats, markers=markers).splitlines()
+        assert [line.strip() for line in lines[2:]] == [
+            "-- setup --",
+            "1.000           first  sender=",
+            "2.000               nested  sender=",
+            # Nothing was sent in "call"; nothing after "end".
+            "-- teardown --",
+            "5.000           second  sender=",
         ]

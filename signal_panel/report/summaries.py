@@ -1,0 +1,177 @@
+"""The blocks around the tree: the summary line, groups beyond the detail
+cap, sends with no receivers, the recorder's failures."""
+
+from __future__ import annotations
+
+from signal_panel.report.document import (
+    Document,
+    integer,
+    ms_text,
+    number,
+    receivers_of,
+)
+from signal_panel.report.lines import Line, Part, clean, columns, plural
+from signal_panel.report.tree import signal_and_sender
+from signal_panel.stats import VERSION
+
+# Lines listed per summary block (groups beyond the cap, orphans, failures).
+MAX_LISTED = 10
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+def version_note(document: Document) -> list[Line]:
+    if document.version in (None, VERSION):
+        return []
+    return [
+        [
+            Part(
+                f"(a version {clean(document.version)} stats document; this "
+                f"signal_panel reads version {VERSION}: shown as far as understood)",
+                "warning",
+                "end",
+            )
+        ]
+    ]
+
+
+def summary(document: Document) -> list[Line]:
+    numbers = document.summary
+    dispatches = integer(numbers.get("dispatches"), len(document.dispatches))
+    detailed = integer(numbers.get("detailed"), len(document.dispatches))
+    queries = integer(
+        numbers.get("queries"),
+        sum(
+            integer(r.get("queries")) for g in document.groups for r in receivers_of(g)
+        ),
+    )
+    items = [plural(dispatches, "dispatch", "dispatches")]
+    if detailed != dispatches:
+        items[0] += f" ({detailed} in detail)"
+    if dispatches:
+        runs = plural(integer(numbers.get("receivers")), "receiver")
+        took = ms_text(numbers.get("receiver_time_ms"))
+        items.append(f"{runs} taking {took} ms" if took is not None else runs)
+        items.append(plural(queries, "query", "queries"))
+    errors = integer(numbers.get("errors"))
+    if errors:
+        items.append(plural(errors, "error"))
+    orphans = integer(numbers.get("orphans"))
+    if orphans:
+        items.append(plural(orphans, "send") + " with no receivers")
+    span = ms_text(numbers.get("span_ms"))
+    if span is not None:
+        items.append(f"{span} ms in all")
+    if not dispatches and not orphans:
+        return [[Part("No signal was sent.", "title")]]
+    # Wrapped at the commas, not cut: every number counts.
+    lines = [f"Signals: {items[0]}"]
+    for item in items[1:]:
+        if columns(lines[-1]) + 2 + columns(item) + 1 > document.width:
+            lines[-1] += ","
+            lines.append(f"  {item}")
+        else:
+            lines[-1] += f", {item}"
+    return [[Part(text, "title", "end")] for text in lines]
+
+
+def beyond_cap(document: Document) -> list[Line]:
+    """Groups with more dispatches than were kept in detail, slowest first:
+    their numbers (sends, kept in detail, total and slowest time, errors if
+    any), then the signal and sender."""
+    groups = [
+        g
+        for g in document.groups
+        if integer(g.get("count")) > integer(g.get("detailed"), integer(g.get("count")))
+    ]
+    if not groups:
+        return []
+    groups.sort(key=lambda g: -(number(g.get("total_ms")) or 0.0))
+    listed = groups[:MAX_LISTED]
+    any_errors = any(integer(g.get("errors")) for g in listed)
+    columns_ = ("sends", "kept", "total ms", "max ms") + (("errors",) * any_errors)
+    cells = [
+        (
+            str(integer(g.get("count"))),
+            str(integer(g.get("detailed"))),
+            ms_text(g.get("total_ms")) or "",
+            ms_text(g.get("max_ms")) or "",
+        )
+        + ((str(integer(g.get("errors"))),) * any_errors)
+        for g in listed
+    ]
+    widths = [
+        max(len(name), *(len(row[i]) for row in cells))
+        for i, name in enumerate(columns_)
+    ]
+    header = "  ".join(
+        f"{name:>{width}}" for name, width in zip(columns_, widths, strict=True)
+    )
+    lines = [
+        [Part("Counted only, beyond the detail cap:", "title")],
+        [Part(f"  {header}", "muted")],
+    ]
+    for group, row in zip(listed, cells, strict=True):
+        numbers = "  ".join(
+            f"{cell:>{width}}" for cell, width in zip(row, widths, strict=True)
+        )
+        style = "error" if integer(group.get("errors")) else "time"
+        lines.append([Part(f"  {numbers}  ", style), *signal_and_sender(group)])
+    lines.extend(_more(len(groups)))
+    return lines
+
+
+def orphans(document: Document) -> list[Line]:
+    """Sends that found no receiver: one line per signal, most frequent first."""
+    by_signal: dict[str, dict[str, int]] = {}
+    for orphan in document.orphans:
+        senders = by_signal.setdefault(clean(orphan.get("signal")) or "?", {})
+        # Senders alike in name (e.g. the models migrations build) add up.
+        sender = clean(orphan.get("sender"))
+        senders[sender] = senders.get(sender, 0) + integer(orphan.get("count"))
+    if not by_signal:
+        return []
+    ranked = sorted(by_signal.items(), key=lambda item: -sum(item[1].values()))
+    lines = [[Part("Sent with no receivers:", "title")]]
+    for signal, senders in ranked[:MAX_LISTED]:
+        total = sum(senders.values())
+        listed = sorted(senders.items(), key=lambda item: -item[1])
+        lines.append(
+            [
+                Part("  "),
+                Part(signal, "signal", "name"),
+                Part(f"  {plural(total, 'send')}: ", "muted"),
+                Part(
+                    ", ".join(f"{name} {TIMES}{count}" for name, count in listed),
+                    None,
+                    "end",
+                ),
+            ]
+        )
+    lines.extend(_more(len(ranked)))
+    return lines
+
+
+def failures(document: Document) -> list[Line]:
+    if not document.failures:
+        return []
+    lines = [
+        [
+            Part(
+                "The recording is incomplete: the recorder failed "
+                f"{plural(len(document.failures), 'time')} "
+                "(the recorded code was not affected):",
+                "error",
+                "end",
+            )
+        ]
+    ]
+    for failure in document.failures[:MAX_LISTED]:
+        lines.append([Part("  "), Part(failure, "error", "end")])
+    lines.extend(_more(len(document.failures)))
+    return lines
+
+
+def _more(total: int) -> list[Line]:
+    if total <= MAX_LISTED:
+        return []
+    return [[Part(f"  … and {total - MAX_LISTED} more", "muted")]]
