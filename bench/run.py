@@ -689,6 +689,7 @@ django.setup()
 PER_TEST = (
     "pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_call",
     "pytest_runtest_teardown", "pytest_runtest_makereport", "pytest_runtest_logreport",
+    "pytest_fixture_setup",
 )
 
 
@@ -776,7 +777,7 @@ def plugin_report(data: dict[str, Any]) -> dict[str, Any]:
     labels = {
         "disabled": "disabled (-p no:signal_panel)",
         "off": "loaded, --signals not given",
-        "on": "--signals (recording every phase)",
+        "on": "--signals (recording each test)",
     }
     for mode, label in labels.items():
         added, added_min = _added(base, stats[mode])

@@ -31,9 +31,10 @@ ROWS = [
 ]
 
 
-def test_bench_quick_prints_its_table():
+def bench(*args: str) -> str:
+    """The table ``bench/run.py`` prints."""
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+        [sys.executable, str(ROOT / "bench" / "run.py"), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -41,7 +42,11 @@ def test_bench_quick_prints_its_table():
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    table = completed.stdout
+    return completed.stdout
+
+
+def test_bench_quick_prints_its_table():
+    table = bench("--quick")
     for row in ROWS:
         assert row in table, f"{row!r} missing from:\n{table}"
     assert "Signal unpatched" in table  # plain Django really was plain
@@ -49,26 +54,17 @@ def test_bench_quick_prints_its_table():
 
 
 def test_bench_pytest_plugin_quick_prints_its_rows():
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--pytest-plugin", "--quick"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    table = completed.stdout
+    table = bench("--pytest-plugin", "--quick")
     for row in (
         "disabled (-p no:signal_panel)",
         "loaded, --signals not given",
-        "--signals (recording every phase)",
+        "--signals (recording each test)",
         "off: no per-test hook",
     ):
         assert row in table, f"{row!r} missing from:\n{table}"
     # The configurations are what they say: only --signals adds per-test hooks.
     lines = table.splitlines()
     assert next(line for line in lines if "not given" in line).endswith("  none")
-    assert next(line for line in lines if "every phase" in line).endswith(
+    assert next(line for line in lines if "each test" in line).endswith(
         "signal_panel_report"
     )
