@@ -772,7 +772,7 @@ def plugin_report(data: dict[str, Any]) -> dict[str, Any]:
             if data["quick"]
             else ""
         ),
-        f"   {'plugin':<36}{'per test':<26}{'added':>7}{'(min)':>7}  per-test hooks",
+        f"   {'plugin':<36}{'per test':<32}{'added':>9}{'(min)':>9}  per-test hooks",
     ]
     labels = {
         "disabled": "disabled (-p no:signal_panel)",
@@ -783,7 +783,7 @@ def plugin_report(data: dict[str, Any]) -> dict[str, Any]:
         added, added_min = _added(base, stats[mode])
         hooks = ", ".join(checks[mode]["per_test_hooks"]) or "none"
         lines.append(
-            f"   {label:<36}{_us(stats[mode]):<26}{added:7.2f}{added_min:7.2f}  {hooks}"
+            f"   {label:<36}{_us(stats[mode]):<32}{added:9.2f}{added_min:9.2f}  {hooks}"
         )
     # Off: none of the plugin's hooks runs per test, and the difference
     # measured is within the spread of the disabled sessions themselves.
