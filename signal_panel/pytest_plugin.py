@@ -124,7 +124,7 @@ class CapturedSignals:
             return
         try:
             self.recording = self.stack.enter_context(record_signals())
-        except Exception as exc:  # e.g. Django's settings are not configured.
+        except Exception as exc:  # The test runs on, unrecorded.
             self.failure = f"signal_panel could not record: {exc!r}"
 
     @pytest.hookimpl(wrapper=True)
@@ -134,7 +134,10 @@ class CapturedSignals:
         report = yield
         passed_call = report.when == "call" and not report.skipped
         if report.failed or (self.show_passed and passed_call):
-            text = self._text()
+            try:
+                text = self._text()
+            except Exception as exc:  # The report must never fail the run.
+                text = f"signal_panel could not report: {exc!r}"
             if text:
                 report.sections.append((f"Captured signals {report.when}", text))
         return report

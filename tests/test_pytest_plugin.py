@@ -170,17 +170,44 @@ def test_a_path_right_after_the_option_is_still_tested(project):
     )
 
 
-def test_a_test_is_unaffected_when_signals_cannot_be_recorded(project, monkeypatch):
-    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
-    project.makepyfile(test_project="def test_fails():\n    assert 1 == 2\n")
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (
+            "__init__",
+            "signal_panel could not record: RuntimeError('the recorder broke')",
+        ),
+        (
+            "to_stats",
+            "signal_panel could not report: RuntimeError('the recorder broke')",
+        ),
+    ],
+)
+def test_a_test_is_unaffected_when_the_recorder_fails(
+    project, monkeypatch, fault, message
+):
+    # Forced: a recording cannot start, or cannot be read.
+    monkeypatch.setenv("SIGNAL_PANEL_FAULT", fault)
+    project.makeconftest(
+        """
+        import os
 
-    result = run(project, "--signals", "-p", "no:django")
+        from signal_panel.recording import Recording
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("the recorder broke")
+
+        setattr(Recording, os.environ["SIGNAL_PANEL_FAULT"], broken)
+        """
+    )
+
+    result = run(project, "--signals", "-k", "fails")
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "E       assert 1 == 2",
+            "E       AssertionError: assert 'made in setup' == 'something else'",
             "*- Captured signals call -*",
-            "signal_panel could not record: ImproperlyConfigured(*",
+            message,
         ]
     )

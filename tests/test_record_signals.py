@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from signal_panel.recording import Recording
 from signal_panel.report import format_stats
 from tests.test_demo import MANAGE, demo_env
 from tests.test_report import tree
@@ -281,3 +282,23 @@ def test_seed_demo_recorded(migrated_demo, tmp_path):
         r"django\.db\.models\.signals\.post_init  sender=shop\.Product",
         counted[1],
     )
+
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        ("__init__", "record_signals: could not record: "),
+        ("to_stats", "record_signals: could not write the report: "),
+    ],
+)
+def test_the_command_runs_on_when_the_recorder_fails(monkeypatch, fault, message):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the recorder broke")
+
+    monkeypatch.setattr(Recording, fault, broken)  # Forced.
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("record_signals", "signal_probe", stdout=out, stderr=err)
+
+    assert out.getvalue() == "words: []\n"
+    assert f"{message}RuntimeError('the recorder broke')" in err.getvalue()

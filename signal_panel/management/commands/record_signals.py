@@ -10,9 +10,9 @@ command's stdout is left alone, so pipes keep working.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
-from collections.abc import Callable
 from typing import IO, Any
 
 from django.core.management import (
@@ -70,66 +70,70 @@ class Command(BaseCommand):
         super().run_from_argv(argv)
 
     def handle(self, *args: str, **options: Any) -> None:
-        command = options["command"]
-        config = get_config()
+        self.command = options["command"]
+        self.config = get_config()
         if options["max_detailed"] is not None:
-            config = dataclasses.replace(config, max_detailed=options["max_detailed"])
-        json_file = _open_json(options["json"])
-        from_command_line = getattr(self, "_called_from_command_line", False)
-        color = options["force_color"] or (
+            self.config = dataclasses.replace(
+                self.config, max_detailed=options["max_detailed"]
+            )
+        self.color = options["force_color"] or (
             not options["no_color"] and wants_color(self.stderr)
         )
-
-        def recorded(execute: Callable[..., Any]) -> Callable[..., Any]:
-            def run(*execute_args: Any, **execute_options: Any) -> Any:
-                recording = None
-                try:
-                    with record_signals(config) as recording:
-                        return execute(*execute_args, **execute_options)
-                finally:
-                    if recording is not None:
-                        self._finish(recording, command, json_file, color)
-
-            return run
-
+        self.json_file = _open_json(options["json"])
         try:
-            if from_command_line:
+            if getattr(self, "_called_from_command_line", False):
                 # As manage.py runs it: its parser, its error output, its exit.
                 prog_name = self._argv[0]
-                utility = ManagementUtility([prog_name, command])
-                wrapped = utility.fetch_command(command)
-                wrapped.execute = recorded(wrapped.execute)  # type: ignore[method-assign]
-                wrapped.run_from_argv([prog_name, command, *self._wrapped_args])
+                utility = ManagementUtility([prog_name, self.command])
+                wrapped = utility.fetch_command(self.command)
+                self._wrap(wrapped)
+                wrapped.run_from_argv([prog_name, self.command, *self._wrapped_args])
             else:
-                wrapped = _load(command)
-                wrapped.execute = recorded(wrapped.execute)  # type: ignore[method-assign]
+                wrapped = _load(self.command)
+                self._wrap(wrapped)
                 streams = {
                     k: options[k] for k in ("stdout", "stderr") if options.get(k)
                 }
                 call_command(wrapped, *args, **streams)
         finally:
-            if json_file is not None and not json_file.closed:
-                json_file.close()  # The command did not start (e.g. a usage error).
+            if self.json_file is not None and not self.json_file.closed:
+                self.json_file.close()  # The command did not start (a usage error).
 
-    def _finish(
-        self,
-        recording: Recording,
-        command: str,
-        json_file: IO[str] | None,
-        color: bool,
-    ) -> None:
+    def _wrap(self, wrapped: BaseCommand) -> None:
+        """Record ``wrapped.execute``: the command's checks and its handle()."""
+        execute = wrapped.execute
+
+        def recorded(*args: Any, **options: Any) -> Any:
+            stack = contextlib.ExitStack()
+            recording = None
+            try:
+                recording = stack.enter_context(record_signals(self.config))
+            except Exception as exc:  # The command runs on, unrecorded.
+                self.stderr.write(f"record_signals: could not record: {exc!r}")
+            try:
+                return execute(*args, **options)
+            finally:
+                try:
+                    stack.close()
+                except Exception as exc:
+                    self.stderr.write(f"record_signals: could not record: {exc!r}")
+                if recording is not None:
+                    self._finish(recording)
+
+        wrapped.execute = recorded  # type: ignore[method-assign]
+
+    def _finish(self, recording: Recording) -> None:
         """The report and the JSON file; a failure here never changes the
         wrapped command's outcome."""
         try:
             stats = recording.to_stats()
-            title = f"Signals recorded while running {command!r}:"
-            self.stderr.write(
-                format_stats(stats, color=color, title=title), style_func=_plain
-            )
-            if json_file is not None:
-                with json_file:
-                    json.dump(stats, json_file, indent=1)
-                    json_file.write("\n")
+            title = f"Signals recorded while running {self.command!r}:"
+            text = format_stats(stats, color=self.color, title=title)
+            self.stderr.write(text, style_func=_plain)
+            if self.json_file is not None:
+                with self.json_file:
+                    json.dump(stats, self.json_file, indent=1)
+                    self.json_file.write("\n")
         except Exception as exc:
             self.stderr.write(f"record_signals: could not write the report: {exc!r}")
 
