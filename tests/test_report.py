@@ -329,6 +329,16 @@ class TestDocuments:
             "No signal was sent.",
         ]
 
+    def test_recorder_failures_say_the_recording_is_incomplete(self):
+        stats = {"version": 1, "failures": [f"KeyError: {n}" for n in range(12)]}
+
+        assert format_stats(stats).splitlines()[1:] == [
+            "The recording is incomplete: the recorder failed 12 times "
+            "(the recorded code was not affected):",
+            *(f"  KeyError: {n}" for n in range(10)),
+            "  … and 2 more",
+        ]
+
     def test_a_cycle_of_parents_is_shown_once(self):
         stats = {
             "version": 1,

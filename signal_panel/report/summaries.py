@@ -88,7 +88,7 @@ def beyond_cap(document: Document) -> list[Line]:
     groups.sort(key=lambda g: -(number(g.get("total_ms")) or 0.0))
     listed = groups[:MAX_LISTED]
     any_errors = any(integer(g.get("errors")) for g in listed)
-    columns_ = ("sends", "kept", "total ms", "max ms") + (("errors",) * any_errors)
+    headings = ("sends", "kept", "total ms", "max ms") + (("errors",) * any_errors)
     cells = [
         (
             str(integer(g.get("count"))),
@@ -101,10 +101,10 @@ def beyond_cap(document: Document) -> list[Line]:
     ]
     widths = [
         max(len(name), *(len(row[i]) for row in cells))
-        for i, name in enumerate(columns_)
+        for i, name in enumerate(headings)
     ]
     header = "  ".join(
-        f"{name:>{width}}" for name, width in zip(columns_, widths, strict=True)
+        f"{name:>{width}}" for name, width in zip(headings, widths, strict=True)
     )
     lines = [
         [Part("Counted only, beyond the detail cap:", "title")],

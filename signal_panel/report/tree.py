@@ -35,8 +35,8 @@ CONTEXT_SHOWN = {
     "raw": ("False",),
     "using": ("'default'",),
 }
-# Receivers whose start falls within this margin of another's end (times are
-# rounded to the microsecond) are not told apart.
+# Times are rounded to the microsecond: a dispatch may seem to start this
+# much before the receiver that sent it.
 ROUNDING_MS = 0.0015
 
 
