@@ -139,10 +139,9 @@ class Command(BaseCommand):
 
 
 def _count(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError(value)
-    return number
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"a whole number, 0 or more: {value!r}")
+    return int(value)
 
 
 def _plain(text: str) -> str:
