@@ -684,7 +684,9 @@ import django
 import pytest
 from django.conf import settings
 
-settings.configure(DATABASES={}, INSTALLED_APPS=[])
+# As in a project that uses signal_panel: imported and installed in every
+# configuration, so that only the pytest plugin differs between them.
+settings.configure(DATABASES={}, INSTALLED_APPS=["signal_panel"])
 django.setup()
 
 PER_TEST = (
