@@ -21,7 +21,7 @@ from django.apps import apps
 from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id
 
-from signal_panel import stats
+from signal_panel import report, stats
 from signal_panel.calls import Dispatch, ReceiverCall
 from signal_panel.conf import Config, get_config
 from signal_panel.describe import (
@@ -268,9 +268,7 @@ class Recording:
 
     def report(self, *, color: bool = False, width: int = 100) -> str:
         """The recording as an indented text tree (``signal_panel.report``)."""
-        from signal_panel.report import format_stats
-
-        return format_stats(self.to_stats(), color=color, width=width)
+        return report.format_stats(self.to_stats(), color=color, width=width)
 
 
 # Config -> (the known_signals() mapping resolved from, the ignored ids).

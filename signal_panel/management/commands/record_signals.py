@@ -120,7 +120,7 @@ class Command(BaseCommand):
                 if recording is not None:
                     self._finish(recording)
 
-        wrapped.execute = recorded  # type: ignore[method-assign]
+        wrapped.execute = recorded
 
     def _finish(self, recording: Recording) -> None:
         """The report and the JSON file; a failure here never changes the
