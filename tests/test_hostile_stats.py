@@ -75,6 +75,7 @@ def dispatch(ident: int, group: int, **fields: Any) -> dict[str, Any]:
         ],
         "not_called": [{"name": "shop.receivers.audit", "reason": "for Cart"}],
         "error": None,
+        "parent_receiver": None,
         **fields,
     }
 
@@ -111,6 +112,8 @@ def registry() -> list[dict[str, Any]]:
                     "dispatch_uid": "'stock'",
                     "sender": "shop.Order",
                     "is_async": True,
+                    "runs": 4,
+                    "not_run": None,
                 },
                 {
                     "name": "(garbage-collected)",
@@ -120,10 +123,18 @@ def registry() -> list[dict[str, Any]]:
                     "dispatch_uid": None,
                     "sender": None,
                     "is_async": False,
+                    "runs": 0,
+                    "not_run": "dead weak reference",
                 },
             ],
+            "model_signal": False,
         },
-        {"signal": "shop.signals.unused", "fired": False, "receivers": []},
+        {
+            "signal": "shop.signals.unused",
+            "fired": False,
+            "receivers": [],
+            "model_signal": True,
+        },
     ]
 
 
@@ -150,6 +161,7 @@ def document() -> dict[str, Any]:
                 1,
                 parent=1,
                 parent_kept=True,
+                parent_receiver="shop.receivers.reserve_stock",
                 method="send_robust",
                 receivers=[dispatch(0, 0)["receivers"][0], copy.deepcopy(FAILING_CALL)],
                 error={
@@ -170,6 +182,7 @@ def document() -> dict[str, Any]:
                 "receivers": [
                     {
                         "name": "shop.receivers.reserve_stock",
+                        "runs": 4,
                         "total_ms": 0.6,
                         "queries": 6,
                     }
@@ -184,7 +197,28 @@ def document() -> dict[str, Any]:
             for group in (0, 1, 2)
         ],
         "orphans": [
-            {"signal": "shop.signals.viewed", "sender": "shop.Cart", "count": 3}
+            {
+                "signal": "shop.signals.viewed",
+                "sender": "shop.Cart",
+                "count": 3,
+                "receivers": [
+                    {
+                        "name": "shop.receivers.track",
+                        "reason": "connected for sender shop.Order",
+                    }
+                ],
+            }
+        ],
+        "findings": [
+            {
+                "kind": "reentrant_save",
+                "title": "Re-entrant save: shop.receivers.touch",
+                "detail": "shop.receivers.touch saves shop.Order(pk=3) again",
+                "fix": "Use a queryset update()",
+                "signal": "django.db.models.signals.post_save",
+                "receiver": "shop.receivers.touch",
+                "dispatches": [2, 3],
+            }
         ],
         "failures": ["RuntimeError: the recorder failed"],
         "settings": {

@@ -20,14 +20,24 @@ MAX_LINES = 400
 # Bottom to top: a module may import only modules of lower layers.
 LAYERS = [
     {"conf", "describe", "state", "compiler", "compiler.source", "compiler.rewrite"},
-    {"calls", "registry", "view_html", "view_model"},
-    {"dispatch", "view_tables"},
-    {"async_receivers", "probes", "queries", "records", "view_rows"},
+    {"calls", "registry", "view_html", "view_model", "report.lines"},
+    {"dispatch", "view_tables", "report.document"},
+    {"async_receivers", "probes", "queries", "records", "view_rows", "report.tree"},
     {"diagnose", "findings", "instrument", "view_details_html"},
     {"stats", "checks", "view_rows_html", "view_tables_html"},
-    {"recording", "view"},
+    {"view", "report.summaries"},
+    {"report"},
+    {"recording"},
     {"api", "lifecycle"},
-    {"panel", "pytest_plugin", "apps", "__init__"},
+    {
+        "panel",
+        "pytest_plugin",
+        "apps",
+        "__init__",
+        "management",
+        "management.commands",
+        "management.commands.record_signals",
+    },
 ]
 
 
