@@ -16,7 +16,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from signal_panel import state
+from signal_panel import pauses, state
 from signal_panel.state import Sink
 
 _dispatch_ids = itertools.count(1)
@@ -98,6 +98,8 @@ class Dispatch:
         "cyclic",
         "duration",
         "error",
+        "gc",
+        "gc_start",
         "id",
         "method",
         "named",
@@ -160,4 +162,7 @@ class Dispatch:
         self.error: BaseException | None = None
         self.armed = True
         self.token: Any = None
+        # Collector pauses while it ran: the total when it started, then its own.
+        self.gc_start = pauses.total
+        self.gc = 0.0
         self.start = perf_counter()

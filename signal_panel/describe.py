@@ -14,7 +14,6 @@ import enum
 import functools
 import inspect
 import re
-import sys
 import types
 import uuid
 from collections.abc import Iterable
@@ -26,6 +25,8 @@ from django.db.models.query import QuerySet
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, Promise, empty
+
+from signal_panel.scan import signal_name
 
 MASK = "********"
 MAX_KWARGS = 50
@@ -74,12 +75,23 @@ class Describer:
         At most ``MAX_KWARGS`` of them; a last pair counts the rest.
         """
         pairs = [
-            [self._cut(name), MASK if self.is_secret(name) else self.value(value)]
+            [self._cut(name), self.named_value(name, value)]
             for name, value in _first(named.items(), MAX_KWARGS)
         ]
         if len(named) > MAX_KWARGS:
             pairs.append(["…", f"{len(named) - MAX_KWARGS} more keyword arguments"])
         return pairs
+
+    def named_value(self, name: str, value: Any) -> str:
+        """``value``, masked whole if ``name`` says it is secret, unless it is
+        a dict whose own keys say where its secrets are: then those, as at
+        any depth (``credentials={'username': 'ada', 'password': '********'}``).
+        """
+        if not self.is_secret(name):
+            return self.value(value)
+        if type(value) is dict and any(self.is_secret(key) for key in value):
+            return self.value(value)
+        return MASK
 
     def value(self, value: Any) -> str:
         try:
@@ -136,6 +148,8 @@ class Describer:
         if id(value) in seen or depth <= 0:
             return f"<{qualified_name(cls)} …>"
         seen = seen | {id(value)}
+        if cls is dict and (request := self._request_of(value)) is not None:
+            return request
         if issubclass(cls, dict):
             items = [
                 f"{self._describe(k, 1, seen)}: "
@@ -166,6 +180,36 @@ class Describer:
             ]
             return f"{type(value).__name__}({', '.join(fields)})"
         return f"<{qualified_name(cls)} object>"
+
+    def _request_of(self, handle: dict[Any, Any]) -> str | None:
+        """A WSGI environ or ASGI scope as the request it describes: never its
+        server's process environment (a WSGI environ starts with it)."""
+        if "wsgi.version" in handle or (
+            "REQUEST_METHOD" in handle and "PATH_INFO" in handle
+        ):
+            kind = "WSGI environ"
+            parts = [handle.get("REQUEST_METHOD"), handle.get("PATH_INFO")]
+            query = handle.get("QUERY_STRING")
+        elif handle.get("type") in ("http", "websocket") and "asgi" in handle:
+            kind = "ASGI scope"
+            parts = [handle["type"], handle.get("method"), handle.get("path")]
+            query = handle.get("query_string")
+        else:
+            return None
+        if isinstance(query, bytes):
+            query = query.decode("latin-1")
+        words = [part for part in parts if isinstance(part, str)]
+        request = " ".join(words) + (
+            f"?{self._masked_query(query)}" if isinstance(query, str) and query else ""
+        )
+        return f"<{kind}: {request[: self.max_length]}>"
+
+    def _masked_query(self, query: str) -> str:
+        pairs = []
+        for pair in query.split("&"):
+            key, equals, _ = pair.partition("=")
+            pairs.append(f"{key}={MASK}" if equals and self.is_secret(key) else pair)
+        return "&".join(pairs)
 
 
 _SAFE_REPRS = frozenset(vars(t).get("__repr__") or t.__repr__ for t in _PLAIN_REPR) | {
@@ -267,122 +311,3 @@ def source_location(func: Any) -> tuple[str, int] | None:
     if code is None:
         return None
     return code.co_filename, code.co_firstlineno
-
-
-# Signal names: found by scanning loaded modules (and their classes) for
-# Signal instances, cached per id and re-scanned when new modules appear.
-_signal_names: dict[int, str] = {}
-_known_signals: dict[int, tuple[Signal, str]] = {}
-_known_classes: dict[int, type] = {}
-_scanned_modules = 0
-
-
-def modules_changed() -> bool:
-    return len(sys.modules) != _scanned_modules
-
-
-def signal_name(signal: Signal) -> str:
-    name = _signal_names.get(id(signal))
-    if name is None and modules_changed():
-        scan_signals()
-        name = _signal_names.get(id(signal))
-    return name or f"<unnamed {qualified_name(type(signal))}>"
-
-
-def known_signals() -> dict[int, tuple[Signal, str]]:
-    """``scan_signals()``, scanning again only when modules were imported since."""
-    if modules_changed():
-        scan_signals()
-    return _known_signals
-
-
-def scan_signals() -> dict[int, tuple[Signal, str]]:
-    """Map id → (signal, dotted path) for every Signal reachable from a module."""
-    global _scanned_modules, _known_signals, _known_classes
-    found: dict[int, list[tuple[Signal, str, str]]] = {}
-    classes: dict[int, type] = {}
-    for module_name, module in list(sys.modules.items()):
-        namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
-            continue
-        for attr, value in list(namespace.items()):
-            # type(), not isinstance(): module-level lazy objects must stay lazy.
-            kind = type(value)
-            if issubclass(kind, Signal):
-                found.setdefault(id(value), []).append((value, module_name, attr))
-            elif (
-                issubclass(kind, type)
-                and value.__dict__.get("__module__") == module_name
-            ):
-                classes[id(value)] = value
-                for class_attr, class_value in list(vars(value).items()):
-                    if issubclass(type(class_value), Signal):
-                        found.setdefault(id(class_value), []).append(
-                            (
-                                class_value,
-                                module_name,
-                                f"{value.__qualname__}.{class_attr}",
-                            )
-                        )
-    result = {}
-    for key, candidates in found.items():
-        signal, module_name, attr = min(candidates, key=_canonical_rank)
-        _signal_names[key] = f"{module_name}.{attr}"
-        result[key] = (signal, _signal_names[key])
-    _scanned_modules = len(sys.modules)
-    _known_signals = result
-    _known_classes = classes
-    return result
-
-
-def known_class(key: int) -> type | None:
-    """The class defined in a loaded module whose id is ``key``, if any: the
-    sender a receiver was connected for, where Django keeps only its id."""
-    if modules_changed():
-        scan_signals()
-    return _known_classes.get(key)
-
-
-def _canonical_rank(candidate: tuple[Signal, str, str]) -> tuple[int, int, int, str]:
-    """Prefer the module that defines a signal over those that re-export it."""
-    _, module_name, attr = candidate
-    namespace = vars(sys.modules.get(module_name)) if module_name in sys.modules else {}
-    defines = "Signal" in namespace or "ModelSignal" in namespace
-    return (
-        0 if defines else 1,
-        0 if module_name.rsplit(".", 1)[-1] == "signals" else 1,
-        module_name.count("."),
-        module_name + "." + attr,
-    )
-
-
-_FAMILIES = (
-    ("django.core.signals.request_", "request"),
-    ("django.core.signals.got_request_exception", "request"),
-    ("django.db.models.signals.", "model"),
-    ("django.db.backends.signals.", "database"),
-    ("django.contrib.auth.signals.", "auth"),
-    ("django.", "framework"),
-)
-_THIRD_PARTY_DIRS = ("site-packages", "dist-packages")
-
-
-def signal_family(name: str) -> str:
-    """request, model, database, auth, framework, third-party or custom."""
-    for prefix, family in _FAMILIES:
-        if name.startswith(prefix):
-            return family
-    module = _longest_module(name)
-    filename = getattr(module, "__file__", None) or ""
-    if any(part in filename for part in _THIRD_PARTY_DIRS):
-        return "third-party"
-    return "custom"
-
-
-def _longest_module(dotted: str) -> Any:
-    parts = dotted.split(".")
-    for end in range(len(parts), 0, -1):
-        module = sys.modules.get(".".join(parts[:end]))
-        if module is not None:
-            return module
-    return None

@@ -26,7 +26,7 @@ from django.core.signals import request_finished, request_started
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
-from signal_panel import state
+from signal_panel import pauses, state
 from signal_panel.calls import Dispatch, ReceiverCall, unrecorded
 from signal_panel.state import Sink
 
@@ -105,6 +105,7 @@ def started(
     """Django resolved these receivers; ``connected`` is its connection list
     as it was before."""
     dispatch.next_async = len(sync_receivers)
+    before, gc_before = perf_counter(), pauses.total
     try:
         dispatch.armed = False
         dispatch.connected = weakly(connected)
@@ -115,6 +116,10 @@ def started(
             recording.start(dispatch)
     except Exception as exc:
         fail(dispatch.recordings, exc)
+    # The recordings' own work (describing a dispatch kept in detail, its
+    # call site) is not the dispatch's: it starts after it.
+    dispatch.start += perf_counter() - before
+    dispatch.gc_start += pauses.total - gc_before
 
 
 def enter(dispatch: Dispatch, receiver: Any) -> ReceiverCall:
@@ -164,6 +169,7 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
     recordings = dispatch.recordings
     try:
         dispatch.duration = perf_counter() - dispatch.start
+        dispatch.gc = pauses.total - dispatch.gc_start
         if dispatch.armed:
             # Django took its no-receivers fast path or found none alive.
             for recording in recordings:

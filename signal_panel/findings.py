@@ -25,8 +25,9 @@ from typing import Any
 
 from django.apps import apps
 
-from signal_panel.describe import callable_name, known_signals, source_location
+from signal_panel.describe import callable_name, source_location
 from signal_panel.records import DEAD_WEAK, GARBAGE_COLLECTED
+from signal_panel.scan import known_signals
 
 POST_SAVE = "django.db.models.signals.post_save"
 RECEIVER_MODULES = ("signals", "receivers", "handlers")
@@ -42,7 +43,7 @@ def findings(
         *unimported_findings(),
         *_connected_twice(),
         *_string_senders(registry),
-        *_dead_weak(stats, registry),
+        *_dead_weak(stats),
         *_reentrant_saves(stats),
         *_sql_per_row(stats),
     ]
@@ -260,9 +261,10 @@ def string_sender_in_source(path: str, line: int, name: str) -> str | None:
     return None
 
 
-def _dead_weak(
-    stats: dict[str, Any], registry: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _dead_weak(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """Weak receivers that died before a send of this recording could run
+    them. (A dead entry in a signal's connections alone is no mistake:
+    Django drops them lazily, and an object may well be gone on purpose.)"""
     dispatches: defaultdict[str, list[int]] = defaultdict(list)
     for dispatch in stats.get("dispatches") or ():
         if any(
@@ -273,9 +275,6 @@ def _dead_weak(
     for orphan in stats.get("orphans") or ():
         if any(r["name"] == GARBAGE_COLLECTED for r in orphan.get("receivers") or ()):
             dispatches.setdefault(orphan["signal"], [])
-    for entry in registry:
-        if any(r["name"] == GARBAGE_COLLECTED for r in entry["receivers"]):
-            dispatches.setdefault(entry["signal"], [])
     return [
         finding(
             "dead_weak",

@@ -19,7 +19,15 @@ from typing import Any
 from django.core.signals import request_started
 from django.dispatch import Signal, dispatcher
 
-from signal_panel import async_receivers, compiler, dispatch, probes, queries, state
+from signal_panel import (
+    async_receivers,
+    compiler,
+    dispatch,
+    pauses,
+    probes,
+    queries,
+    state,
+)
 from signal_panel.conf import get_config
 
 # Django's own methods, as install() found them.
@@ -48,6 +56,7 @@ def install(mode: str | None = None) -> None:
             for name, method in methods(chosen).items():
                 setattr(Signal, name, method)
     queries.install()
+    pauses.install()
 
 
 def is_installed() -> bool:

@@ -21,7 +21,7 @@ from django.apps import apps
 from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id
 
-from signal_panel import report, stats
+from signal_panel import pauses, report, stats
 from signal_panel.calls import Dispatch, ReceiverCall
 from signal_panel.conf import Config, get_config
 from signal_panel.describe import (
@@ -29,7 +29,6 @@ from signal_panel.describe import (
     Describer,
     callable_name,
     describe_exception,
-    known_signals,
 )
 from signal_panel.diagnose import Explanation, explain
 from signal_panel.dispatch import weakly
@@ -45,6 +44,7 @@ from signal_panel.records import (
     hold_sender,
     not_called,
 )
+from signal_panel.scan import known_signals
 
 MAX_FAILURES = 20
 
@@ -75,11 +75,18 @@ class Recording:
         )
         self.origin = perf_counter()
         self.end: float | None = None
+        # Garbage-collector pauses: the process's total at the start, then
+        # the recording's own once closed.
+        self.gc_origin = pauses.total
+        self.gc: float | None = None
         self.dispatches: list[DispatchRecord] = []
         self.groups: dict[tuple[int, ...], Group] = {}
         self.orphans: dict[tuple[int, int], Orphan] = {}
         self.failures: list[str] = []
-        self._open: dict[int, tuple[Group, DispatchRecord | None]] = {}
+        # The dispatches sent so far (their numbers), and those not ended yet
+        # by Dispatch.id: (group, record, number, the parent's number).
+        self.numbered = 0
+        self._open: dict[int, tuple[Group, DispatchRecord | None, int, int | None]] = {}
         # Keys for orphan counters whose sender was freed and its id reused.
         self._retired = itertools.count()
 
@@ -147,21 +154,24 @@ class Recording:
                     [callable_name(r) for r in dispatch.receivers],
                     sender_ref,
                 )
+        self.numbered = number = self.numbered + 1
+        parent = self._open.get(dispatch.parent_id or 0)  # Numbers start at 1.
+        parent_number = parent[2] if parent is not None else None
         record = None
         if (
             group.detailed < self.config.detailed_per_group
             and len(self.dispatches) < self.config.max_detailed
         ):
             group.detailed += 1
-            record = self._detail(dispatch, group)
+            record = self._detail(dispatch, group, number, parent_number)
             if self.config.capture_call_site:
                 record.call_site = call_site()
             self.dispatches.append(record)
-        self._open[id(dispatch)] = (group, record)
+        self._open[dispatch.id] = (group, record, number, parent_number)
 
     def finish(self, dispatch: Dispatch) -> None:
         """The send returned or raised; fold it into its group and record."""
-        group, record = self._open.pop(id(dispatch))
+        group, record, number, parent_number = self._open.pop(dispatch.id)
         duration = dispatch.duration or 0.0
         group.count += 1
         group.total += duration
@@ -182,15 +192,19 @@ class Recording:
             group.errors += 1
         if record is None and duration > group.max and group.detailed:
             # Slower than every dispatch of its group so far: keep it too.
-            record = group.slowest = self._detail(dispatch, group)
+            record = group.slowest = self._detail(
+                dispatch, group, number, parent_number
+            )
         if duration > group.max:
             group.max = duration
         if record is not None:
             self._complete(record, dispatch)
 
-    def _detail(self, dispatch: Dispatch, group: Group) -> DispatchRecord:
+    def _detail(
+        self, dispatch: Dispatch, group: Group, number: int, parent: int | None
+    ) -> DispatchRecord:
         kwargs = self.describer.kwargs(dispatch.named or {})
-        record = DispatchRecord(dispatch, group, kwargs)
+        record = DispatchRecord(dispatch, group, kwargs, number, parent)
         if group.sender is MANY_SENDERS:
             record.sender = self.describe_sender(dispatch.sender)
         return record
@@ -206,7 +220,10 @@ class Recording:
         return self.describer.value(sender)
 
     def _complete(self, record: DispatchRecord, dispatch: Dispatch) -> None:
+        # The start moved past the recordings' own work (see dispatch.started).
+        record.start = dispatch.start
         record.duration = dispatch.duration or 0.0
+        record.gc = dispatch.gc
         record.calls = [self._call_record(call) for call in dispatch.calls]
         record.not_called = not_called(dispatch)
         if dispatch.error is not None:
@@ -233,6 +250,7 @@ class Recording:
     def close(self) -> None:
         if self.end is None:
             self.end = perf_counter()
+            self.gc = pauses.total - self.gc_origin
 
     @property
     def complete(self) -> bool:

@@ -27,8 +27,8 @@ from signal_panel.describe import (
     callable_name,
     exception_message,
     qualified_name,
-    signal_name,
 )
+from signal_panel.scan import signal_name
 
 MANY = -1
 
@@ -99,6 +99,7 @@ class DispatchRecord:
         "calls",
         "duration",
         "error",
+        "gc",
         "group",
         "id",
         "kwargs",
@@ -114,10 +115,17 @@ class DispatchRecord:
     )
 
     def __init__(
-        self, dispatch: Dispatch, group: Group, kwargs: list[list[str]]
+        self,
+        dispatch: Dispatch,
+        group: Group,
+        kwargs: list[list[str]],
+        number: int,
+        parent_number: int | None,
     ) -> None:
-        self.id = dispatch.id
-        self.parent_id: int | None = dispatch.parent_id
+        # Its number in its recording (1, 2, ... in the order dispatches
+        # started), and that of the dispatch it was sent from, if recorded.
+        self.id = number
+        self.parent_id = parent_number
         # The receiver whose run sent this dispatch, if any.
         parent = dispatch.parent
         self.parent_receiver = (
@@ -132,6 +140,8 @@ class DispatchRecord:
         self.call_site: list[Any] | None = None
         self.start = dispatch.start
         self.duration = 0.0
+        # Seconds of garbage collection while it ran.
+        self.gc = 0.0
         self.calls: list[CallRecord] = []
         self.not_called: list[dict[str, str]] = []
         self.error: dict[str, Any] | None = None

@@ -15,14 +15,8 @@ from django.apps import apps
 from django.db.models.signals import ModelSignal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
-from signal_panel.describe import (
-    Describer,
-    callable_name,
-    known_class,
-    known_signals,
-    signal_family,
-    source_location,
-)
+from signal_panel.describe import Describer, callable_name, source_location
+from signal_panel.scan import known_class, known_signals, signal_family
 
 
 def registry(

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from signal_panel.conf import Config
-from signal_panel.describe import Describer, signal_family, signal_name
+from signal_panel.describe import Describer
 from signal_panel.diagnose import orphan_receivers, receiver_statuses
 from signal_panel.findings import findings
 from signal_panel.records import CallRecord, DispatchRecord, Group, Orphan
 from signal_panel.registry import registry
+from signal_panel.scan import signal_family, signal_name
 
 VERSION = 1
 
@@ -27,6 +28,7 @@ class Recorded(Protocol):
     config: Config
     origin: float
     end: float | None
+    gc: float | None
     instrumentation: str
     describer: Describer
     dispatches: list[DispatchRecord]
@@ -103,6 +105,8 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
             "errors": sum(group["errors"] for group in groups),
             "orphans": sum(orphan["count"] for orphan in orphans),
             "span_ms": span_end,
+            # Collector pauses in the whole span; null while it runs.
+            "gc_ms": ms(recording.gc) if recording.gc is not None else None,
             "request_finished": any(
                 d["signal"] == "django.core.signals.request_finished"
                 for d in dispatches
@@ -157,10 +161,29 @@ def _dispatch(
         "call_site": record.call_site,
         "start_ms": ms(record.start - origin),
         "duration_ms": ms(record.duration),
+        "outside_ms": ms(outside_receivers(record)),
+        "gc_ms": ms(record.gc),
         "receivers": [_call(call, origin, ms) for call in record.calls],
         "not_called": record.not_called,
         "error": record.error,
     }
+
+
+def outside_receivers(record: DispatchRecord) -> float:
+    """Seconds of the dispatch when none of its receivers was running:
+    Django's own work, and pauses (a collection, another thread's turn)."""
+    end = record.start + record.duration
+    spans = sorted(
+        (max(call.start, record.start), min(call.start + call.duration, end))
+        for call in record.calls
+    )
+    inside, reached = 0.0, record.start
+    for start, stop in spans:
+        start = max(start, reached)
+        if stop > start:
+            inside += stop - start
+            reached = stop
+    return max(record.duration - inside, 0.0)
 
 
 def _call(

@@ -24,7 +24,7 @@ from typing import Any, TypeGuard
 from urllib.parse import quote
 
 from signal_panel.conf import is_safe_editor_url
-from signal_panel.describe import signal_family
+from signal_panel.scan import signal_family
 
 # A JSON object of the stats document, as the store gives it back.
 Document = Mapping[str, Any]

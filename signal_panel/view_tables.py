@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signal_panel.describe import signal_family
+from signal_panel.scan import signal_family
 from signal_panel.view_model import (
     Document,
     editor_link,

@@ -182,11 +182,15 @@ def titles_of(stats: dict[str, Any]) -> list[str | None]:
 # Processes.
 
 
-def base_env(**extra: str) -> dict[str, str]:
+def base_env(lead: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    """The server's environment; ``lead`` first, as the process will list it."""
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("SIGNAL_PANEL_TEST_")
+        **(lead or {}),
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("SIGNAL_PANEL_TEST_")
+        },
     }
     env.update(
         DJANGO_SETTINGS_MODULE="tests.settings",
@@ -286,6 +290,7 @@ def project_env(
     database_url: str | None = None,
     redis_url: str | None = None,
     results_cache_size: int | None = None,
+    lead_env: dict[str, str] | None = None,
     **extra: str,
 ) -> dict[str, str]:
     """Environment for the tests project with one of ddt's stores; migrated."""
@@ -300,7 +305,7 @@ def project_env(
         settings["SIGNAL_PANEL_TEST_REDIS_URL"] = redis_url
     if results_cache_size:
         settings["SIGNAL_PANEL_TEST_RESULTS_CACHE_SIZE"] = str(results_cache_size)
-    env = base_env(**settings, **extra)
+    env = base_env(lead_env, **settings, **extra)
     migrate(env)
     return env
 

@@ -61,6 +61,8 @@ def dispatch(ident: int, group: int, **fields: Any) -> dict[str, Any]:
         "call_site": ["/src/shop/views.py", 42, "checkout"],
         "start_ms": 1.0 + ident,
         "duration_ms": 0.5,
+        "outside_ms": 0.3,
+        "gc_ms": 0.0,
         "receivers": [
             {
                 "name": "shop.receivers.reserve_stock",
@@ -152,6 +154,7 @@ def document() -> dict[str, Any]:
             "errors": 1,
             "orphans": 3,
             "span_ms": 12.5,
+            "gc_ms": 1.5,
             "request_finished": True,
         },
         "dispatches": [

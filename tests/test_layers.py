@@ -19,26 +19,30 @@ MAX_LINES = 400
 
 # Bottom to top: a module may import only modules of lower layers.
 LAYERS = [
-    {"conf", "describe", "state", "compiler", "compiler.source", "compiler.rewrite"},
-    {"calls", "registry", "view_html", "view_model", "report.lines"},
-    {"dispatch", "view_tables", "report.document"},
-    {"async_receivers", "probes", "queries", "records", "view_rows", "report.tree"},
-    {"diagnose", "findings", "instrument", "view_details_html"},
-    {"stats", "checks", "view_rows_html", "view_tables_html"},
-    {"view", "report.summaries"},
-    {"report"},
+    {"conf", "state", "pauses", "scan", "compiler.source", "compiler.rewrite"},
+    {"describe", "calls", "compiler"},
+    {"dispatch", "queries", "records", "registry"},
+    {"async_receivers", "probes", "diagnose", "findings"},
+    {"instrument", "stats", "checks"},
+    {"apps"},
+    set(),
     {"recording"},
     {"api", "lifecycle"},
-    {
-        "panel",
-        "pytest_plugin",
-        "apps",
-        "__init__",
-        "management",
-        "management.commands",
-        "management.commands.record_signals",
-    },
+    {"panel", "pytest_plugin", "__init__", "management.commands.record_signals"},
 ]
+# The view and the report read stats documents only: stacks of their own.
+for level, names in enumerate(
+    [
+        {"view_html", "report.lines", "management", "management.commands"},
+        {"view_model", "report.document"},
+        {"view_tables", "report.tree"},
+        {"view_rows", "view_tables_html"},
+        {"view_details_html"},
+        {"view_rows_html", "report.summaries"},
+        {"view", "report"},
+    ]
+):
+    LAYERS[level] |= names
 
 
 def module_names(package: Path) -> dict[str, Path]:

@@ -184,7 +184,7 @@ def test_signals_imported_later_are_ignored_too(client, db):
     """A pattern in IGNORE_SIGNALS applies to signals of modules imported late."""
     import importlib
 
-    from signal_panel.describe import signal_name
+    from signal_panel.scan import signal_name
 
     signal_name(DebugToolbar._created)  # a scan before the import below
     module = importlib.import_module("debug_toolbar.panels.staticfiles")

@@ -457,3 +457,142 @@ def test_thousands_of_keyword_arguments_are_cut_short():
     [dispatch] = recording.dispatches
     assert len(dispatch.kwargs) == 51
     assert dispatch.kwargs[-1] == ["…", "4950 more keyword arguments"]
+
+
+class TestNumbers:
+    def test_dispatches_are_numbered_within_their_recording(self):
+        outer_signal, inner_signal = Signal(), Signal()
+        inner_signal.connect(lambda sender, **kwargs: "inner", weak=False)
+
+        def sends_inner(sender, **kwargs):
+            inner_signal.send(sender=None)
+
+        outer_signal.connect(sends_inner, weak=False)
+        for _ in range(2):  # Each recording starts at 1.
+            with record_signals() as recording:
+                outer_signal.send(sender=None)
+                outer_signal.send(sender=None)
+            assert [(d.id, d.parent_id) for d in recording.dispatches] == [
+                (1, None),
+                (2, 1),
+                (3, None),
+                (4, 3),
+            ]
+            stats = recording.to_stats()
+            assert [(d["id"], d["parent"]) for d in stats["dispatches"]] == [
+                (1, None),
+                (2, 1),
+                (3, None),
+                (4, 3),
+            ]
+            assert repr(recording.dispatches[3]).startswith("<DispatchRecord #4 ")
+
+    def test_a_parent_sent_before_an_inner_recording_began_is_not_its_parent(self):
+        outer_signal, inner_signal = Signal(), Signal()
+        inner_signal.connect(lambda sender, **kwargs: "inner", weak=False)
+        inner_recordings = []
+
+        def opens_a_recording(sender, **kwargs):
+            with record_signals() as inner:
+                inner_signal.send(sender=None)
+            inner_recordings.append(inner)
+
+        outer_signal.connect(opens_a_recording, weak=False)
+        with record_signals() as outer:
+            outer_signal.send(sender=None)
+        [inner] = inner_recordings
+        assert [(d.id, d.parent_id) for d in inner.dispatches] == [(1, None)]
+        assert [(d.id, d.parent_id) for d in outer.dispatches] == [(1, None), (2, 1)]
+
+
+class TestTimeOutsideReceivers:
+    def test_the_recorders_own_work_is_not_the_dispatchs(self, monkeypatch):
+        """Describing a dispatch kept in detail happens before its receivers
+        run: it must not count as the dispatch's time."""
+        import time
+
+        from signal_panel.recording import Recording
+
+        original = Recording.start
+
+        def slow_start(self, dispatch):
+            time.sleep(0.05)
+            original(self, dispatch)
+
+        monkeypatch.setattr(Recording, "start", slow_start)
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: "fast", weak=False)
+        with record_signals() as recording:
+            began = time.perf_counter()
+            signal.send(sender=None)
+            took = time.perf_counter() - began
+        [dispatch] = recording.dispatches
+        assert took >= 0.05
+        assert dispatch.duration < 0.04
+        [call] = dispatch.calls
+        assert dispatch.start <= call.start
+        assert call.start + call.duration <= dispatch.start + dispatch.duration
+
+    def test_collector_pauses_during_a_dispatch_are_counted(self):
+        import gc
+
+        signal, quiet = Signal(), Signal()
+
+        def collects(sender, **kwargs):
+            gc.collect()
+
+        signal.connect(collects, weak=False)
+        quiet.connect(lambda sender, **kwargs: None, weak=False)
+        gc.disable()  # No collection but the receiver's.
+        try:
+            with record_signals() as recording:
+                signal.send(sender=None)
+                quiet.send(sender=None)
+        finally:
+            gc.enable()
+        collecting, calm = recording.to_stats()["dispatches"]
+        assert collecting["gc_ms"] > 0
+        assert calm["gc_ms"] == 0
+        assert recording.to_stats()["summary"]["gc_ms"] >= collecting["gc_ms"]
+
+    def test_time_outside_receivers(self):
+        import time
+
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: time.sleep(0.01), weak=False)
+
+        def slow_resolution(sender):
+            time.sleep(0.02)  # Django's own work, before any receiver runs.
+            return original(signal, sender)
+
+        original = type(signal)._live_receivers
+        signal._live_receivers = slow_resolution
+        with record_signals() as recording:
+            signal.send(sender=None)
+        [dispatch] = recording.to_stats()["dispatches"]
+        [receiver] = dispatch["receivers"]
+        assert dispatch["outside_ms"] >= 19
+        assert receiver["duration_ms"] >= 9
+        assert dispatch["outside_ms"] + receiver["duration_ms"] == pytest.approx(
+            dispatch["duration_ms"], abs=0.01
+        )
+
+
+class TestMasking:
+    def test_a_secret_named_dict_is_masked_by_its_own_keys(self):
+        """user_login_failed's credentials: Django already starred the
+        password; the username stays readable."""
+        from signal_panel.describe import Describer
+
+        kwargs = Describer().kwargs(
+            {
+                "credentials": {"username": "ada", "password": "****"},
+                "api_keys": {"stripe": "sk_live_1"},
+                "token": "t0ken",
+            }
+        )
+        assert kwargs == [
+            ["credentials", "{'username': 'ada', 'password': ********}"],
+            ["api_keys", "********"],  # Nothing inside says where the secret is.
+            ["token", "********"],
+        ]

@@ -13,6 +13,8 @@ local-memory cache, which works within one process only.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,6 +26,7 @@ from tests.servers import (
     REQUEST_FINISHED,
     REQUEST_STARTED,
     get,
+    kwarg,
     panel_content,
     path_for,
     signals_of,
@@ -158,3 +161,26 @@ def test_two_concurrent_requests_each_see_only_their_own(server: servers.Server)
         assert titles_of(stats) == [repr(marker)]
         assert signals_of(stats).count(REQUEST_STARTED) == 1
         assert signals_of(stats).count(REQUEST_FINISHED) == 1
+
+
+@pytest.mark.parametrize("kind", ["runserver", "uvicorn"])
+def test_the_process_environment_is_never_shown(kind: str):
+    """A WSGI environ starts with the server's process environment: the
+    panel shows the request it describes, never the environment."""
+    canary = f"canary-{uuid.uuid4().hex}"
+    factory = servers.runserver if kind == "runserver" else servers.uvicorn
+    # First in the environment, where a description cut at 200 characters
+    # would still show it.
+    with servers.serving(factory, lead_env={"AAA_PANEL_CANARY": canary}) as server:
+        response = get(server.base, path_for("/custom/", marker="env", api_key="k"))
+        stats = stored_stats(server.base, response.request_id)
+        content = panel_content(server.base, response.request_id)
+    assert canary not in json.dumps(stats)
+    assert canary not in content
+    [started] = [d for d in stats["dispatches"] if d["signal"] == REQUEST_STARTED]
+    described = kwarg(started, "environ" if kind == "runserver" else "scope")
+    assert described == (
+        "<WSGI environ: GET /custom/?marker=env&api_key=********>"
+        if kind == "runserver"
+        else "<ASGI scope: http GET /custom/?marker=env&api_key=********>"
+    )
