@@ -93,9 +93,7 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
             "dispatches": total_dispatches,
             "detailed": len(dispatches),
             "dropped": total_dispatches - len(dispatches),
-            "receivers": sum(
-                group["count"] * len(group["receivers"]) for group in groups
-            ),
+            "receivers": sum(r["runs"] for group in groups for r in group["receivers"]),
             "receiver_time_ms": round(
                 sum(r["total_ms"] for group in groups for r in group["receivers"]), 3
             ),
