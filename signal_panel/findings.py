@@ -28,6 +28,7 @@ from django.apps import apps
 from signal_panel.describe import callable_name, source_location
 from signal_panel.records import DEAD_WEAK, GARBAGE_COLLECTED
 from signal_panel.scan import known_signals
+from signal_panel.syntax import parsed
 
 POST_SAVE = "django.db.models.signals.post_save"
 RECEIVER_MODULES = ("signals", "receivers", "handlers")
@@ -71,8 +72,6 @@ def finding(
 
 # Receiver modules never imported ----------------------------------------------
 
-_scanned: dict[str, bool] = {}
-
 
 def unimported_receiver_modules() -> list[tuple[str, str]]:
     """(app label, module) of each installed app's ``signals``, ``receivers``
@@ -90,17 +89,11 @@ def unimported_receiver_modules() -> list[tuple[str, str]]:
 def _connects_receivers(path: str) -> bool:
     """Whether the module at ``path`` connects receivers: an ``@receiver``
     decorator, or a ``.connect(function)`` in a module importing signals."""
-    if path not in _scanned:
-        try:
-            with open(path, encoding="utf-8") as source:
-                tree = ast.parse(source.read(), path)
-        except (OSError, SyntaxError, ValueError):
-            _scanned[path] = False
-        else:
-            _scanned[path] = _uses_receiver_decorator(tree) or (
-                _imports_signals(tree) and _calls_connect(tree)
-            )
-    return _scanned[path]
+    tree = parsed(path)
+    return tree is not None and (
+        _uses_receiver_decorator(tree)
+        or (_imports_signals(tree) and _calls_connect(tree))
+    )
 
 
 def _uses_receiver_decorator(tree: ast.AST) -> bool:
@@ -233,10 +226,8 @@ def string_sender_in_source(path: str, line: int, name: str) -> str | None:
     at ``path``:``line``) is connected: in its ``@receiver`` decorator, or
     in a ``.connect(function, sender="...")`` of its module."""
     function = name.rsplit(".", 1)[-1]
-    try:
-        with open(path, encoding="utf-8") as source:
-            tree = ast.parse(source.read(), path)
-    except (OSError, SyntaxError, ValueError):
+    tree = parsed(path)
+    if tree is None:
         return None
     for node in ast.walk(tree):
         calls: list[ast.expr] = []

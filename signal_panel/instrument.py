@@ -27,6 +27,7 @@ from signal_panel import (
     probes,
     queries,
     state,
+    syntax,
 )
 from signal_panel.conf import get_config
 
@@ -48,7 +49,7 @@ def install(mode: str | None = None) -> None:
     """
     if mode is None:
         mode = get_config().instrumentation
-    with _install_lock:
+    with _install_lock, syntax.LOCK:
         if not _original:
             for name in (*compiler.SEND_METHODS, LIVE_RECEIVERS):
                 _original[name] = Signal.__dict__[name]
@@ -68,8 +69,14 @@ def original(name: str) -> Callable[..., Any]:
     return _original[name]
 
 
-@functools.cache
 def methods(mode: str) -> dict[str, Callable[..., Any]]:
+    """What ``Signal``'s methods become, per mode (see :func:`_methods`)."""
+    with syntax.LOCK:
+        return _methods(mode)
+
+
+@functools.cache
+def _methods(mode: str) -> dict[str, Callable[..., Any]]:
     """What ``Signal``'s methods become, per mode (after install()):
     ``"compiled"`` (each send method compiled with the recorder in it where
     possible, else gated, else wrapped), ``"mixed"`` (each gated, recording

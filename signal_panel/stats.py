@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from signal_panel import pauses
 from signal_panel.conf import Config
 from signal_panel.describe import Describer
 from signal_panel.diagnose import orphan_receivers, receiver_statuses
@@ -104,7 +105,11 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
             "orphans": sum(orphan["count"] for orphan in orphans),
             "span_ms": span_end,
             # Collector pauses in the whole span; null while it runs.
-            "gc_ms": ms(recording.gc) if recording.gc is not None else None,
+            "gc_ms": (
+                ms(recording.gc)
+                if recording.gc is not None and pauses.MEASURED
+                else None
+            ),
             "request_finished": any(
                 d["signal"] == "django.core.signals.request_finished"
                 for d in dispatches
@@ -160,7 +165,7 @@ def _dispatch(
         "start_ms": ms(record.start - origin),
         "duration_ms": ms(record.duration),
         "outside_ms": ms(outside_receivers(record)),
-        "gc_ms": ms(record.gc),
+        "gc_ms": ms(record.gc) if pauses.MEASURED else None,
         "receivers": [_call(call, origin, ms) for call in record.calls],
         "not_called": record.not_called,
         "error": record.error,

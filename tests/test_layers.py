@@ -19,7 +19,15 @@ MAX_LINES = 400
 
 # Bottom to top: a module may import only modules of lower layers.
 LAYERS = [
-    {"conf", "state", "pauses", "scan", "compiler.source", "compiler.rewrite"},
+    {
+        "conf",
+        "state",
+        "pauses",
+        "scan",
+        "syntax",
+        "compiler.source",
+        "compiler.rewrite",
+    },
     {"describe", "calls", "compiler"},
     {"dispatch", "queries", "records", "registry"},
     {"async_receivers", "probes", "diagnose", "findings"},

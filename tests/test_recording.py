@@ -3,6 +3,7 @@
 import asyncio
 import gc
 import json
+import sys
 
 import django
 import pytest
@@ -551,9 +552,14 @@ class TestTimeOutsideReceivers:
         finally:
             gc.enable()
         collecting, calm = recording.to_stats()["dispatches"]
+        summary = recording.to_stats()["summary"]
+        if sys.version_info[:2] == (3, 11):
+            # Not measured there (signal_panel/pauses.py says why).
+            assert collecting["gc_ms"] is calm["gc_ms"] is summary["gc_ms"] is None
+            return
         assert collecting["gc_ms"] > 0
         assert calm["gc_ms"] == 0
-        assert recording.to_stats()["summary"]["gc_ms"] >= collecting["gc_ms"]
+        assert summary["gc_ms"] >= collecting["gc_ms"]
 
     def test_time_outside_receivers(self):
         import time

@@ -166,3 +166,55 @@ def test_a_deprecation_warning_attributed_to_main_is_still_shown(tmp_path, mode)
     shown = "DeprecationWarning: old_api is deprecated" in result.stderr
     # The known limit of the fallback, documented in docs/compatibility.md.
     assert shown is (mode == "compiled"), result.stderr
+
+
+def test_user_threads_parsing_python_are_not_disturbed(tmp_path):
+    """Python 3.11's AST constructor fails when two threads build trees at
+    once and something lets another thread run in between, which a
+    garbage-collector callback running Python code does. With the recorder
+    installed (and recording), a project's threads parsing Python must fail
+    no more than without it: none."""
+    script = tmp_path / "parse_in_threads.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import ast, gc, inspect, sys, threading
+            import django
+            from django.conf import settings
+
+            settings.configure()
+            django.setup()
+            from signal_panel import record_signals
+
+            import django.db.models.base as base
+            source = inspect.getsource(base)
+            gc.set_threshold(100)
+            failures = []
+
+            def parse():
+                with record_signals():
+                    for _ in range(15):
+                        try:
+                            ast.parse(source)
+                        except SystemError as exc:
+                            failures.append(exc)
+
+            threads = [threading.Thread(target=parse) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            print(len(failures))
+            """
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.stdout.split() == ["0"], result.stderr
