@@ -14,6 +14,7 @@ Usage (from the repository root; not part of CI, it takes minutes)::
     .venv/bin/python bench/django_suite.py --all      # the whole suite (~18,000 tests)
     .venv/bin/python bench/django_suite.py dispatch signals.tests.PostSaveTests
     .venv/bin/python bench/django_suite.py --lifecycle    # + a recording per request
+    .venv/bin/python bench/django_suite.py --instrumentation wrappers  # the fallback
     .venv/bin/python bench/django_suite.py --django 6.1.3 \\
         --python ~/.pyenv/versions/3.12.1/bin/python3.12  # Django 6 needs 3.12+
 
@@ -159,6 +160,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also install signal_panel.lifecycle: a recording per test-client "
         "request, as with the toolbar",
+    )
+    parser.add_argument(
+        "--instrumentation",
+        choices=("auto", "wrappers"),
+        default="auto",
+        help="signal_panel's INSTRUMENTATION mode (wrappers: the fallback, "
+        "never compiled copies)",
     )
     parser.add_argument(
         "--no-confirm",
@@ -309,6 +317,8 @@ def results_dir(cache: Path, venv: Path, args: argparse.Namespace) -> Path:
         what = "default"
     if args.lifecycle:
         what += "-lifecycle"
+    if args.instrumentation != "auto":
+        what += f"-{args.instrumentation}"
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return cache / "results" / f"{venv.name}-{what}-{stamp}"
 
@@ -336,6 +346,7 @@ def run_suite(
         SIGNAL_PANEL_SUITE_RESULTS=str(output),
         SIGNAL_PANEL_SUITE_DRIVER=str(os.getpid()),
         SIGNAL_PANEL_SUITE_LIFECYCLE="1" if args.lifecycle else "0",
+        SIGNAL_PANEL_SUITE_INSTRUMENTATION=args.instrumentation,
     )
     processes = args.parallel if parallel is None else parallel
     command = [

@@ -20,9 +20,12 @@ In both modes it writes, for the driver:
 
 In ``recorded`` mode, ``unittest.TestCase.run`` (setUp, the test method,
 tearDown and cleanups; not setUpClass or Django's fixture loading) runs
-inside ``signal_panel.record_signals()``; with ``SIGNAL_PANEL_SUITE_LIFECYCLE``
-also ``signal_panel.lifecycle.install()`` is called, so each test-client
-request opens its own request recording, as with the toolbar.
+inside ``signal_panel.record_signals()``. Before the first test of a
+process, ``capture.install()`` is called with the mode given by
+``SIGNAL_PANEL_SUITE_INSTRUMENTATION`` (the setting's default if unset), and
+with ``SIGNAL_PANEL_SUITE_LIFECYCLE`` also ``signal_panel.lifecycle.install()``,
+so each test-client request opens its own request recording, as with the
+toolbar.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ MODE = os.environ.get("SIGNAL_PANEL_SUITE_MODE", "")
 RESULTS = os.environ.get("SIGNAL_PANEL_SUITE_RESULTS", "")
 DRIVER_PID = int(os.environ.get("SIGNAL_PANEL_SUITE_DRIVER", "0") or 0)
 LIFECYCLE = os.environ.get("SIGNAL_PANEL_SUITE_LIFECYCLE") == "1"
+# "auto" (the INSTRUMENTATION setting's default) or "wrappers".
+INSTRUMENTATION = os.environ.get("SIGNAL_PANEL_SUITE_INSTRUMENTATION") or None
 DETAIL_CHARS = 6000
 
 _original_test_run = unittest.TestCase.run
@@ -58,19 +63,12 @@ def _log_line(fields: list[str]) -> None:
 
 
 def _instrumentation() -> str:
-    """How signal_panel instruments ``Signal.send`` in this process."""
+    """How signal_panel instruments ``Signal`` in this process."""
     if MODE != "recorded":
         return "none"
-    from django.dispatch import Signal
-
     from signal_panel import capture
 
-    send = Signal.__dict__["send"]
-    if send is capture.send:
-        return "plain wrappers"
-    if getattr(send, "__module__", None) == capture.__name__:
-        return "compiled copies"
-    return f"not installed ({send!r})"
+    return capture.instrumentation()
 
 
 def _sends(recording: Any) -> int:
@@ -83,13 +81,13 @@ def _recorded_run(self: unittest.TestCase, result: Any = None) -> Any:
     faults: list[str] = []
     recording = None
     try:
-        from signal_panel import record_signals
+        from signal_panel import capture, lifecycle, record_signals
 
-        if LIFECYCLE and not _state.get("lifecycle"):
-            from signal_panel import lifecycle
-
-            lifecycle.install()
-            _state["lifecycle"] = True
+        if not _state.get("installed"):
+            _state["installed"] = True
+            capture.install(INSTRUMENTATION)
+            if LIFECYCLE:
+                lifecycle.install()
         context = record_signals()
         recording = context.__enter__()
     except Exception:

@@ -45,7 +45,7 @@ unittest.TextTestRunner(stream=io.StringIO()).run(suite)
 """
 
 
-def run_child(tmp_path: Path, mode: str) -> dict:
+def run_child(tmp_path: Path, mode: str, **extra_env: str) -> dict:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = {
@@ -53,6 +53,7 @@ def run_child(tmp_path: Path, mode: str) -> dict:
         "SIGNAL_PANEL_SUITE_MODE": mode,
         "SIGNAL_PANEL_SUITE_RESULTS": str(tmp_path),
         "SIGNAL_PANEL_SUITE_DRIVER": str(os.getpid()),
+        **extra_env,
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     subprocess.run(
@@ -82,8 +83,18 @@ def test_recorded_mode_runs_each_test_inside_a_recording(tmp_path):
 
     assert processes["tests_recorded"] == 2
     assert processes["sends_recorded"] == 1  # test_sends's one send
-    assert processes["instrumentation"] == ["compiled copies"]
+    assert processes["instrumentation"] == ["compiled"]
     assert processes["recorder_faults"] == {}
+
+
+def test_recorded_mode_can_use_the_fallback_wrappers(tmp_path):
+    result = run_child(
+        tmp_path, "recorded", SIGNAL_PANEL_SUITE_INSTRUMENTATION="wrappers"
+    )
+
+    assert result["processes"]["instrumentation"] == ["wrappers"]
+    assert result["processes"]["sends_recorded"] == 1
+    assert list(result["failures"]) == ["__main__.Checks.test_fails"]
 
 
 def test_plain_mode_records_nothing(tmp_path):
