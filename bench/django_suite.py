@@ -110,11 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output) if args.output else results_dir(cache, venv, args)
     output.mkdir(parents=True, exist_ok=True)
     print(f"Python {python}, Django {django}; results in {output}")
-    runs = {}
+    runs: dict[str, dict[str, Any]] = {}
     for mode in args.modes:
-        runs[mode] = run_suite(venv, tests_dir, output, mode, labels, args)
-        if runs[mode] is None:
+        run = run_suite(venv, tests_dir, output, mode, labels, args)
+        if run is None:
             return 2
+        runs[mode] = run
     if len(runs) < 2:
         return 0
     summary = compare(runs["plain"], runs["recorded"])
