@@ -15,6 +15,7 @@ Usage (from the repository root; not part of CI, it takes minutes)::
     .venv/bin/python bench/django_suite.py dispatch signals.tests.PostSaveTests
     .venv/bin/python bench/django_suite.py --lifecycle    # + a recording per request
     .venv/bin/python bench/django_suite.py --instrumentation wrappers  # the fallback
+    .venv/bin/python bench/django_suite.py --all --plain-from RESULTS  # recorded only
     .venv/bin/python bench/django_suite.py --django 6.1.3 \\
         --python ~/.pyenv/versions/3.12.1/bin/python3.12  # Django 6 needs 3.12+
 
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     output.mkdir(parents=True, exist_ok=True)
     print(f"Python {python}, Django {django}; results in {output}")
     runs: dict[str, dict[str, Any]] = {}
+    if args.plain_from:
+        if not reuse_plain(Path(args.plain_from), output, python, django):
+            return 2
+        runs["plain"] = load_run(output, "plain")
     for mode in args.modes:
         run = run_suite(venv, tests_dir, output, mode, labels, args)
         if run is None:
@@ -175,10 +180,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_false",
         help="do not run the differing tests again to confirm them",
     )
+    parser.add_argument(
+        "--plain-from",
+        metavar="RESULTS",
+        help="reuse the plain run of an earlier results directory (same "
+        "Python, Django and labels): only the recorded run is made",
+    )
     parser.add_argument("--cache", default=str(DEFAULT_CACHE))
     parser.add_argument("--output", help="results directory")
     args = parser.parse_args(argv)
     args.modes = tuple(m for m in MODES if m in (args.modes or MODES))
+    if args.plain_from:
+        args.modes = ("recorded",)
     if args.all and args.labels:
         parser.error("--all runs every test: give no labels with it")
     return args
@@ -368,23 +381,43 @@ def run_suite(
             command, cwd=tests_dir, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     seconds = time.perf_counter() - start
-    result_file = output / f"{mode}.result.json"
-    if not result_file.exists():
+    (output / f"{mode}.seconds").write_text(f"{seconds:.1f}")
+    if not (output / f"{mode}.result.json").exists():
         tail = log.read_text(errors="replace")[-3000:]
         print(f"[{mode}] runtests.py exited {done.returncode}, no result:\n{tail}")
         return None
-    result = json.loads(result_file.read_text())
-    result["wall_seconds"] = round(seconds, 1)
+    return load_run(output, mode)
+
+
+def load_run(output: Path, mode: str) -> dict[str, Any]:
+    """A finished run's result, with its per-process logs, from ``output``."""
+    result = json.loads((output / f"{mode}.result.json").read_text())
+    result["wall_seconds"] = float((output / f"{mode}.seconds").read_text())
     result["processes"] = read_process_logs(output, mode, result["pid"])
     result["failing"] = sorted(
         {*result["failures"], *result["errors"], *result["unexpected_successes"]}
     )
     print(
         f"[{mode}] {result['tests_run']} tests, {len(result['failing'])} failing,"
-        f" {seconds:.0f} s",
+        f" {result['wall_seconds']:.0f} s",
         flush=True,
     )
     return result
+
+
+def reuse_plain(source: Path, output: Path, python: str, django: str) -> bool:
+    """Copy the plain run of an earlier results directory into ``output``.
+
+    A plain run never imports signal_panel: after a change to the recorder,
+    only the recorded run needs running again."""
+    result = json.loads((source / "plain.result.json").read_text())
+    if (result["python"], result["django"]) != (python, django):
+        print(f"{source}: a plain run of {result['python']}/{result['django']}")
+        return False
+    for path in source.glob("plain.*"):
+        shutil.copy2(path, output / path.name)
+    print(f"[plain] reused from {source}")
+    return True
 
 
 def read_process_logs(output: Path, mode: str, main_pid: int) -> dict[str, Any]:

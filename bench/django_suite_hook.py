@@ -137,6 +137,7 @@ def _runner_run(self: unittest.TextTestRunner, test: Any) -> Any:
         "mode": MODE,
         "lifecycle": LIFECYCLE,
         "pid": os.getpid(),
+        "argv": sys.argv,
         "python": sys.version.split()[0],
         "django": django.get_version(),
         "seconds": round(time.perf_counter() - start, 1),
