@@ -314,7 +314,7 @@ def select_labels(args: argparse.Namespace, tests_dir: Path) -> list[str]:
     if args.all:
         return []
     if args.labels:
-        return args.labels
+        return list(args.labels)
     labels = [label for label in DEFAULT_LABELS if (tests_dir / label).is_dir()]
     missing = sorted(set(DEFAULT_LABELS) - set(labels))
     if missing:
@@ -391,7 +391,7 @@ def run_suite(
 
 def load_run(output: Path, mode: str) -> dict[str, Any]:
     """A finished run's result, with its per-process logs, from ``output``."""
-    result = json.loads((output / f"{mode}.result.json").read_text())
+    result: dict[str, Any] = json.loads((output / f"{mode}.result.json").read_text())
     result["wall_seconds"] = float((output / f"{mode}.seconds").read_text())
     result["processes"] = read_process_logs(output, mode, result["pid"])
     result["failing"] = sorted(

@@ -21,7 +21,7 @@ In both modes it writes, for the driver:
 In ``recorded`` mode, ``unittest.TestCase.run`` (setUp, the test method,
 tearDown and cleanups; not setUpClass or Django's fixture loading) runs
 inside ``signal_panel.record_signals()``. Before the first test of a
-process, ``capture.install()`` is called with the mode given by
+process, ``instrument.install()`` is called with the mode given by
 ``SIGNAL_PANEL_SUITE_INSTRUMENTATION`` (the setting's default if unset), and
 with ``SIGNAL_PANEL_SUITE_LIFECYCLE`` also ``signal_panel.lifecycle.install()``,
 so each test-client request opens its own request recording, as with the
@@ -66,14 +66,15 @@ def _instrumentation() -> str:
     """How signal_panel instruments ``Signal`` in this process."""
     if MODE != "recorded":
         return "none"
-    from signal_panel import capture
+    from signal_panel import instrument
 
-    return capture.instrumentation()
+    return instrument.instrumentation()
 
 
 def _sends(recording: Any) -> int:
-    groups = sum(group.count for group in recording.groups.values())
-    return groups + sum(orphan.count for orphan in recording.orphans.values())
+    groups: int = sum(group.count for group in recording.groups.values())
+    orphans: int = sum(orphan.count for orphan in recording.orphans.values())
+    return groups + orphans
 
 
 def _recorded_run(self: unittest.TestCase, result: Any = None) -> Any:
@@ -81,11 +82,11 @@ def _recorded_run(self: unittest.TestCase, result: Any = None) -> Any:
     faults: list[str] = []
     recording = None
     try:
-        from signal_panel import capture, lifecycle, record_signals
+        from signal_panel import instrument, lifecycle, record_signals
 
         if not _state.get("installed"):
             _state["installed"] = True
-            capture.install(INSTRUMENTATION)
+            instrument.install(INSTRUMENTATION)
             if LIFECYCLE:
                 lifecycle.install()
         context = record_signals()
