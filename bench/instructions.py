@@ -1,0 +1,219 @@
+#!/usr/bin/env python
+"""Instructions per Signal.send, counted by valgrind: plain Django and recording.
+
+    .venv/bin/python bench/instructions.py          # the table, about 2 minutes
+    .venv/bin/python bench/instructions.py --json FILE
+
+Time on a shared machine moves with its load (runs of bench/run.py a few
+minutes apart differ by 10 % and more); callgrind's count of executed
+instructions does not: the same code, inputs and hash seed give the same
+count. Each case runs a worker twice under callgrind, with 0 and with
+``BATCHES`` batches of 300 sends; the difference over the sends is the cost
+of one. The same workload as bench/run.py's micro section: post_save's
+keyword arguments, 30 sender classes, 0, 1 or 3 receivers; "steady" is one
+long recording past the caps, "detailed" a fresh recording per batch.
+
+Instructions are not time (a C call costs few instructions and a cache miss
+many); the ratios are what bench/run.py's targets are about, measured here
+without the noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCHES = 4
+SENDS = BATCHES * 300
+RECEIVER_COUNTS = (0, 1, 3)
+MODES = ("plain", "installed", "steady", "detailed")
+# Targets (issue 16), as ratios to plain Django's instructions.
+ORPHAN_RATIO = 2.0
+DISPATCH_RATIO = 2.0
+RECEIVER_RATIO = 1.5
+
+WORKER = """
+import gc
+import sys
+
+mode, batches, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, {root!r})
+import django
+from django.conf import settings
+
+settings.configure(
+    INSTALLED_APPS=[] if mode == "plain" else ["signal_panel"],
+    DATABASES={{}},
+    USE_TZ=True,
+)
+django.setup()
+from django.dispatch import Signal
+
+
+def r1(sender, **kwargs):
+    return None
+
+
+def r2(sender, **kwargs):
+    return None
+
+
+def r3(sender, **kwargs):
+    return None
+
+
+signal = Signal()
+for receiver in (r1, r2, r3)[:count]:
+    signal.connect(receiver)
+
+
+class Instance:
+    pass
+
+
+instance = Instance()
+senders = [type(f"Sender{{i}}", (), {{}}) for i in range(30)] * 10
+
+
+def batch():
+    for sender in senders:
+        signal.send(
+            sender=sender,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using="default",
+        )
+
+
+gc.disable()
+if mode == "plain":
+    for _ in range(batches):
+        batch()
+else:
+    from signal_panel import lifecycle, record_signals
+
+    lifecycle.install()
+    if mode == "installed":
+        for _ in range(batches):
+            batch()
+    elif mode == "detailed":
+        for _ in range(batches):
+            with record_signals():
+                batch()
+    else:
+        with record_signals():
+            for _ in range(3):  # Past the caps.
+                batch()
+            for _ in range(batches):
+                batch()
+"""
+
+
+def count(script: Path, mode: str, batches: int, receivers: int) -> int:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    completed = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            str(script),
+            mode,
+            str(batches),
+            str(receivers),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", completed.stderr)
+    if completed.returncode != 0 or found is None:
+        raise SystemExit(f"callgrind failed, {mode}/{receivers}:\n{completed.stderr}")
+    return int(found[1])
+
+
+def per_send(script: Path, mode: str, receivers: int) -> int:
+    return (
+        count(script, mode, BATCHES, receivers) - count(script, mode, 0, receivers)
+    ) // SENDS
+
+
+def measure(jobs: int, modes: tuple[str, ...] = MODES) -> dict[str, dict[int, int]]:
+    script = Path(os.environ.get("TMPDIR", "/tmp")) / "signal_panel_instructions.py"
+    script.write_text(WORKER.format(root=str(ROOT)))
+    cases = [(mode, receivers) for mode in modes for receivers in RECEIVER_COUNTS]
+    with ThreadPoolExecutor(jobs) as pool:
+        counts = list(pool.map(lambda case: per_send(script, *case), cases))
+    table: dict[str, dict[int, int]] = {mode: {} for mode in modes}
+    for (mode, receivers), value in zip(cases, counts, strict=True):
+        table[mode][receivers] = value
+    return table
+
+
+def report(table: dict[str, dict[int, int]]) -> dict[str, Any]:
+    plain = table["plain"]
+    plain_receiver = (plain[3] - plain[1]) / 2
+    lines = [
+        "Instructions per Signal.send (callgrind), and ratios to plain Django",
+        f"   {'case':<14}{'0 receivers':>16}{'1 receiver':>16}{'3 receivers':>16}"
+        f"{'per receiver':>16}",
+    ]
+    targets = {}
+    for mode in table:
+        row = table[mode]
+        receiver = (row[3] - row[1]) / 2
+        cells = [f"{row[n]:>9,} {row[n] / plain[n]:4.2f}x" for n in RECEIVER_COUNTS] + [
+            f"{receiver:>9,.0f} {receiver / plain_receiver:4.2f}x"
+        ]
+        lines.append(f"   {mode:<14}" + "".join(f"{cell:>16}" for cell in cells))
+    steady = table["steady"]
+    checks = {
+        "orphan": (steady[0] / plain[0], ORPHAN_RATIO),
+        "one receiver": (steady[1] / plain[1], DISPATCH_RATIO),
+        "per receiver": ((steady[3] - steady[1]) / 2 / plain_receiver, RECEIVER_RATIO),
+    }
+    lines.append("")
+    for name, (ratio, target) in checks.items():
+        ok = ratio <= target
+        targets[name] = {"ratio": round(ratio, 3), "target": target, "ok": ok}
+        lines.append(
+            f"   steady, {name:<14} {ratio:4.2f}x  target <= {target:g}x  "
+            + ("ok" if ok else "MISS")
+        )
+    print("\n".join(lines))
+    return {"instructions": table, "targets": targets}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", metavar="FILE", help="also write the numbers")
+    parser.add_argument("--jobs", type=int, default=2, help="callgrind runs at once")
+    parser.add_argument(
+        "--steady-only",
+        action="store_true",
+        help="only plain Django and the steady recording (the targets), faster",
+    )
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    modes = ("plain", "steady") if args.steady_only else MODES
+    out = report(measure(args.jobs, modes))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
