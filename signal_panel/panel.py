@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from signal_panel import instrument, lifecycle, state
 from signal_panel.describe import describe_exception
 from signal_panel.recording import Recording
-from signal_panel.stats import VERSION, nav_subtitle
-from signal_panel.view import render_content
+from signal_panel.stats import VERSION
+from signal_panel.view import nav_subtitle, render_content
 
 logger = logging.getLogger("signal_panel")
 

@@ -29,12 +29,17 @@ from typing import Any, TypedDict
 
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from signal_panel.stats import VERSION
+from signal_panel.view_findings import Finding, findings_in
+from signal_panel.view_findings_html import finding_items
 from signal_panel.view_html import Labels
 from signal_panel.view_model import (
     Family,
     Scale,
+    Sources,
     Tick,
     families,
     items,
@@ -65,14 +70,15 @@ SLOW_MS = 1.0
 class Summary:
     """The request's totals, shown above the tabs."""
 
-    dispatches: int
+    dispatches: int  # sends that reached a receiver, kept in detail or not
     receivers: int
     receiver_time_ms: float
     queries: int
     errors: int
-    orphans: int
+    orphans: int  # sends that found no receiver
     dropped: int
     span_ms: float | None  # None while the request is still running
+    gc_ms: float | None  # garbage-collector pauses; None if not recorded
     request_finished: bool
 
     @classmethod
@@ -84,6 +90,7 @@ class Summary:
                 receiver.queries for group in groups for receiver in group.receivers
             )
         span = summary.get("span_ms")
+        gc = summary.get("gc_ms")
         return cls(
             dispatches=whole(summary.get("dispatches")),
             receivers=whole(summary.get("receivers")),
@@ -93,6 +100,7 @@ class Summary:
             orphans=whole(summary.get("orphans")),
             dropped=whole(summary.get("dropped")),
             span_ms=None if span is None else number(span),
+            gc_ms=None if gc is None else number(gc),
             request_finished=bool(summary.get("request_finished")),
         )
 
@@ -106,6 +114,10 @@ class PanelContext(TypedDict):
     stats: Mapping[str, Any]
     summary: Summary
     failures: list[str]
+    findings: list[Finding]
+    findings_html: SafeString
+    instrumentation: str
+    instrumentation_note: str
     dispatches: list[Row]
     families: list[Family]
     hidden_by_default: int
@@ -150,14 +162,16 @@ def build_context(
             "version": text(stats.get("version")),
             "panel_id": panel_id,
         }
-    editor_url = mapping(stats.get("settings")).get("editor_url")
+    sources = Sources.of(stats)
     scale = Scale.of(stats)
     groups = groups_in(stats)
     by_id = {group.id: group for group in groups}
-    rows = dispatch_rows(objects(stats.get("dispatches")), by_id, scale, editor_url)
+    rows = dispatch_rows(objects(stats.get("dispatches")), by_id, scale, sources)
     shown = families(row.family for row in rows)
-    registry = registry_in(stats, editor_url)
+    registry = registry_in(stats, sources)
+    findings = findings_in(stats, {row.id: row.short_name for row in rows}, registry)
     labels = Labels()
+    instrumentation = text(stats.get("instrumentation"))
     return {
         "panel_id": panel_id,
         "request_id": request_id or "",
@@ -165,6 +179,10 @@ def build_context(
         "stats": stats,
         "summary": Summary.of(mapping(stats.get("summary")), groups),
         "failures": [text(failure) for failure in items(stats.get("failures"))],
+        "findings": findings,
+        "findings_html": finding_items(findings, labels),
+        "instrumentation": instrumentation,
+        "instrumentation_note": instrumentation_note(instrumentation),
         "dispatches": rows,
         "families": shown,
         "hidden_by_default": sum(f.count for f in shown if not f.shown),
@@ -179,3 +197,57 @@ def build_context(
         "registry": registry,
         "registry_html": registry_entries(registry or [], labels),
     }
+
+
+def instrumentation_note(mode: str) -> str:
+    """What the way ``Signal`` was instrumented means for the receivers
+    (``docs/compatibility.md``, "What a receiver sees of its callers")."""
+    notes: dict[str, str] = {
+        "compiled": _(
+            "compiled copies of Django's send methods: receivers ran under"
+            " exactly Django's frames."
+        ),
+        "mixed": _(
+            "compiled copies, and for the send methods that could not be"
+            " compiled, probes: those receivers saw one of the recorder's frames"
+            " between Django and themselves."
+        ),
+        "wrappers": _(
+            'plain wrappers (INSTRUMENTATION = "wrappers", or Django\'s methods'
+            " could not be compiled): receivers saw the recorder's frames between"
+            " Django and themselves, so stacklevel counts one or two more."
+        ),
+    }
+    return notes.get(mode, "")
+
+
+def nav_subtitle(stats: Mapping[str, Any]) -> str:
+    """The toolbar's sidebar line, e.g. "14 dispatches · 9 receivers · 3.20 ms".
+
+    The toolbar renders it with the page, before ``request_finished`` is
+    sent: the figures of such a document are said to stop at the response,
+    so that they never silently disagree with the panel's. Tolerant of any
+    document (the History panel renders old ones).
+    """
+    if not stats:
+        return ""
+    summary = mapping(stats.get("summary"))
+    dispatches = whole(summary.get("dispatches"))
+    receivers = whole(summary.get("receivers"))
+    errors = whole(summary.get("errors"))
+    parts = [
+        ngettext("%(count)s dispatch", "%(count)s dispatches", dispatches)
+        % {"count": dispatches},
+        ngettext("%(count)s receiver", "%(count)s receivers", receivers)
+        % {"count": receivers},
+        f"{number(summary.get('receiver_time_ms')):.2f} ms",
+    ]
+    if errors:
+        parts.append(
+            ngettext("%(count)s error", "%(count)s errors", errors) % {"count": errors}
+        )
+    line = " · ".join(parts)
+    if summary.get("request_finished"):
+        return line
+    partial: str = _("%(figures)s, up to the response")
+    return partial % {"figures": line}

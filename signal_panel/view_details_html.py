@@ -12,9 +12,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from signal_panel.view_html import NOTHING, Labels, breakable, join, repeat
-from signal_panel.view_model import Failure, Frame
-from signal_panel.view_rows import Call, Row
+from signal_panel.view_model import Failure
+from signal_panel.view_rows import REQUEST_STARTED, Call, Row
+from signal_panel.view_source_html import source, traceback
 from signal_panel.view_tables import Group
+
+# request_started's keyword argument that describes the request.
+REQUEST_HANDLES = frozenset({"environ", "scope"})
 
 DETAILS = (
     '<dl class="djdt-sp-facts">'
@@ -25,7 +29,7 @@ DETAILS = (
     "<dt>{sent_from_label}</dt><dd>{sent_from}</dd>"
     "{relations}"
     "<dt>{dispatch_label}</dt>"
-    "<dd>#{id}, {at} {start} ms, {took} {duration} ms</dd>"
+    "<dd>#{id}, {at} {start} ms, {took} {duration} ms{timing}</dd>"
     "</dl>"
     "{context}"
     "<h5>{kwargs_label}</h5>{kwargs}"
@@ -35,24 +39,30 @@ DETAILS = (
 )
 FACT = "<dt>{}</dt><dd>{}</dd>"
 NOT_RECORDED = "<em>{}</em>"
-SENT_FROM_LINK = (
-    '<a class="djdt-sp-source" href="{url}">{where}</a>'
-    " {in_word} <code>{function}</code>"
-)
-SENT_FROM = (
-    '<code class="djdt-sp-source">{where}</code> {in_word} <code>{function}</code>'
-)
+SENT_FROM = "{} {} <code>{}</code>"
+TIMING = '<span class="djdt-sp-timing">: {outside} {outside_ms}&nbsp;ms{gc}</span>'
+GC = "; {} {}&nbsp;ms"
 JUMP = (
     '<button type="button" class="djdt-sp-jump" data-sp-target="{parent}">'
     "#{parent} <code>{signal}</code></button>"
 )
 NOT_KEPT = "#{} ({})"
+FROM_RECEIVER = " {} <code>{}</code>"
 CONTEXT = '<p class="djdt-sp-context">{}</p>'
 CHIP = '<span class="djdt-sp-chip"><span>{}</span>=<code>{}</code></span>'
 KWARGS = '<table class="djdt-sp-kwargs"><tbody>{}</tbody></table>'
 KWARG = (
     '<tr><th scope="row"><code>{}</code></th>'
-    '<td><code class="djdt-sp-value">{}</code></td></tr>'
+    '<td><code class="djdt-sp-value">{}</code>{}</td></tr>'
+)
+# Buttons to the toolbar's panels about the request; panel.js hides those
+# whose panel the toolbar does not have enabled.
+REQUEST_PANELS = (
+    ' <span class="djdt-sp-panel-links">'
+    '<button type="button" class="djdt-sp-open-panel"'
+    ' data-sp-open-panel="RequestPanel">{}</button>'
+    ' <button type="button" class="djdt-sp-open-panel"'
+    ' data-sp-open-panel="HeadersPanel">{}</button></span>'
 )
 NONE_TO_SHOW = "<p><em>{}</em></p>"
 CALLS = (
@@ -83,10 +93,6 @@ RAISED = (
     '<h5 class="djdt-sp-error-text">{}</h5>'
     '<p><strong class="djdt-sp-error-text">{}</strong>: {}</p>{}'
 )
-TRACEBACK = '<pre class="djdt-stack djdt-sp-traceback">{}</pre>'
-FRAME = '{} {} <span>{}</span>\n    <span class="djdt-code">{}</span>\n'
-FRAME_LINK = '<a href="{}">{}</a>'
-FRAME_PATH = '<span class="djdt-path">{}</span>'
 
 
 def details(row: Row, labels: Labels) -> SafeString:
@@ -108,6 +114,7 @@ def details(row: Row, labels: Labels) -> SafeString:
         start=labels.number(row.start_ms, 3),
         took=labels.took_word,
         duration=labels.number(row.duration_ms, 3),
+        timing=_timing(row, labels),
         context=_context(row),
         kwargs_label=labels.kwargs,
         kwargs=_kwargs(row, labels),
@@ -125,12 +132,22 @@ def _sent_from(row: Row, labels: Labels) -> SafeString:
     site = row.call_site
     if site is None:
         return format_html(NOT_RECORDED, labels.not_recorded)
+    return format_html(SENT_FROM, source(site.location), labels.in_word, site.function)
+
+
+def _timing(row: Row, labels: Labels) -> SafeString:
+    """Where a dispatch's time went that its receivers do not explain: the
+    time outside them, and the garbage collector's pauses during it."""
+    if row.outside_ms is None:
+        return NOTHING
+    gc = NOTHING
+    if row.gc_ms:
+        gc = format_html(GC, labels.gc_pauses, labels.number(row.gc_ms, 3))
     return format_html(
-        SENT_FROM_LINK if site.url else SENT_FROM,
-        url=site.url,
-        where=site.where,
-        in_word=labels.in_word,
-        function=site.function,
+        TIMING,
+        outside=labels.outside,
+        outside_ms=labels.number(row.outside_ms, 3),
+        gc=gc,
     )
 
 
@@ -153,10 +170,15 @@ def _relations(row: Row, labels: Labels) -> SafeString:
 
 
 def _inside(row: Row, labels: Labels) -> SafeString:
-    """A button to the dispatch this one was sent from, if that was kept."""
+    """A button to the dispatch this one was sent from, if that was kept,
+    and the receiver of it that sent this one."""
     if row.parent_signal:
-        return format_html(JUMP, parent=row.parent, signal=row.parent_signal)
-    return format_html(NOT_KEPT, row.parent, labels.not_kept)
+        inside = format_html(JUMP, parent=row.parent, signal=row.parent_signal)
+    else:
+        inside = format_html(NOT_KEPT, row.parent, labels.not_kept)
+    if row.parent_receiver:
+        inside += format_html(FROM_RECEIVER, labels.from_receiver, row.parent_receiver)
+    return inside
 
 
 def _group_text(group: Group, labels: Labels) -> str:
@@ -180,9 +202,25 @@ def _context(row: Row) -> SafeString:
 
 
 def _kwargs(row: Row, labels: Labels) -> SafeString:
-    if not row.kwargs:
-        return format_html(NONE_TO_SHOW, labels.no_kwargs)
-    return format_html(KWARGS, repeat(KWARG, row.kwargs))
+    """The keyword arguments the model-context chips above do not show."""
+    chips = set(row.model_context)
+    rest = [pair for pair in row.kwargs if pair not in chips]
+    if not rest:
+        return format_html(
+            NONE_TO_SHOW, labels.no_other_kwargs if chips else labels.no_kwargs
+        )
+    return format_html(
+        KWARGS,
+        repeat(KWARG, [(*pair, _panel_links(row, pair[0], labels)) for pair in rest]),
+    )
+
+
+def _panel_links(row: Row, key: str, labels: Labels) -> SafeString:
+    """Next to request_started's WSGI environ or ASGI scope: the toolbar's
+    Request and Headers panels, which show that request in full."""
+    if row.signal != REQUEST_STARTED or key not in REQUEST_HANDLES:
+        return NOTHING
+    return format_html(REQUEST_PANELS, labels.request_panel, labels.headers_panel)
 
 
 # Receivers --------------------------------------------------------------------
@@ -258,23 +296,15 @@ def _raised(row: Row, labels: Labels) -> SafeString:
     if error is None:
         return NOTHING
     return format_html(
-        RAISED, labels.raised, error.type, error.message, _traceback(error, labels)
+        RAISED,
+        labels.raised,
+        error.type,
+        error.message,
+        traceback(error, labels.in_word),
     )
 
 
 def _error(error: Failure, labels: Labels) -> SafeString:
-    return format_html(ERROR, error.type, error.message, _traceback(error, labels))
-
-
-def _traceback(error: Failure, labels: Labels) -> SafeString:
-    if not error.frames:
-        return NOTHING
-    return format_html(TRACEBACK, join(_frame(frame, labels) for frame in error.frames))
-
-
-def _frame(frame: Frame, labels: Labels) -> SafeString:
-    if frame.url:
-        place = format_html(FRAME_LINK, frame.url, frame.where)
-    else:
-        place = format_html(FRAME_PATH, frame.where)
-    return format_html(FRAME, place, labels.in_word, frame.function, frame.code)
+    return format_html(
+        ERROR, error.type, error.message, traceback(error, labels.in_word)
+    )

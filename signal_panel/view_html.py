@@ -76,6 +76,14 @@ class Labels:
         self.dispatch = conditional_escape(_("Dispatch"))
         self.kwargs = conditional_escape(_("Keyword arguments"))
         self.no_kwargs = conditional_escape(_("none besides sender"))
+        self.no_other_kwargs = conditional_escape(
+            _("none besides sender and the model context above")
+        )
+        self.request_panel = conditional_escape(_("Request panel"))
+        self.headers_panel = conditional_escape(_("Headers panel"))
+        self.outside = conditional_escape(_("outside its receivers"))
+        self.gc_pauses = conditional_escape(_("garbage-collector pauses"))
+        self.from_receiver = conditional_escape(_("from"))
         self.called = conditional_escape(_("Receivers called"))
         self.receiver = conditional_escape(_("Receiver"))
         self.at = conditional_escape(_("At"))
@@ -96,6 +104,14 @@ class Labels:
         self.weak = conditional_escape(_("weak"))
         self.strong = conditional_escape(_("strong"))
         self.no_receivers = conditional_escape(_("no receivers connected"))
+        self.ran: str = _("ran %(count)s\N{MULTIPLICATION SIGN} in this request")
+        self.not_recorded_runs = conditional_escape(_("not recorded"))
+        self.model_signal = conditional_escape(_("model signal"))
+        self.fix = conditional_escape(_("Fix:"))
+        self.show_in_registry = conditional_escape(_("Show in the Registry"))
+        self.orphan_receivers = conditional_escape(
+            _("Connected to this signal when the stats were built, and why not run")
+        )
 
     def number(self, value: float, places: int) -> str:
         """``value`` with ``places`` decimals and the language's separator."""

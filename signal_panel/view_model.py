@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from signal_panel.conf import is_safe_editor_url
 from signal_panel.scan import signal_family
+from signal_panel.view_paths import Roots, is_machinery, short_path
 
 # A JSON object of the stats document, as the store gives it back.
 Document = Mapping[str, Any]
@@ -48,6 +49,12 @@ MIN_SUB_BAR = 0.15
 INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 )
+
+
+# A described list, tuple, set or dict ("set({1, 2})"): its opening bracket.
+CONTAINER = re.compile(r"(?:[A-Za-z_]\w*\()?[\[{(]")
+# The last item of a container described with only its first items.
+MORE = re.compile(r"… \(\+(\d+)\)")
 
 
 # Reading the document ---------------------------------------------------------
@@ -109,6 +116,42 @@ def pairs(value: object) -> tuple[tuple[str, str], ...]:
 def ident(value: object) -> str | None:
     """A dispatch or group id as text, to key and to show; ``None`` stays None."""
     return None if value is None else text(value)
+
+
+def item_count(described: str) -> str | None:
+    """How many items a described container holds ("{1, 2}", "set({1, 2, …
+    (+5)})", "[]"), as text: "2", "7", or "10+" when the text was cut short;
+    None when it is no container (``None``)."""
+    match = CONTAINER.match(described)
+    if match is None:
+        return None
+    entries: list[str] = []
+    depth, quote, current, closed = 0, "", "", False
+    for char in described[match.end() :]:
+        if quote:
+            quote = "" if char == quote and not current.endswith("\\") else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if not depth:
+                closed = True
+                break
+            depth -= 1
+        elif char == "," and not depth:
+            entries.append(current.strip())
+            current = ""
+            continue
+        current += char
+    if current.strip():
+        entries.append(current.strip())
+    more = MORE.fullmatch(entries[-1]) if entries else None
+    if more:
+        return str(len(entries) - 1 + int(more.group(1)))
+    if not closed:
+        return f"{max(len(entries) - 1, 0)}+"
+    return str(len(entries))
 
 
 def family_of(document: Document, signal: str) -> str:
@@ -227,29 +270,62 @@ def editor_link(template: object, path: object, line: object) -> str | None:
 
 
 @dataclass(slots=True)
-class Frame:
-    """A traceback frame, with its editor link if one is configured."""
+class Location:
+    """A place in a source file: shown short, the full path on hover, and
+    the editor link (made with the full path) if one is configured."""
 
-    file: str
+    path: str
+    short: str
     line: str
-    function: str
-    code: str
     url: str | None
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.short}:{self.line}" if self.line else self.short
+
+    @property
+    def full(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
 
 
-def frames(traceback: object, editor_url: object) -> tuple[Frame, ...]:
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """How this rendering shows source files: the editor URL and the roots
+    that paths are shown relative to."""
+
+    editor_url: object
+    roots: Roots
+
+    @classmethod
+    def of(cls, stats: Document) -> Sources:
+        return cls(mapping(stats.get("settings")).get("editor_url"), Roots.now())
+
+    def locate(self, path: object, line: object) -> Location:
+        shown = text(path)
+        return Location(
+            shown,
+            short_path(shown, self.roots),
+            text(line or None),
+            editor_link(self.editor_url, path, line),
+        )
+
+
+@dataclass(slots=True)
+class Frame:
+    """A traceback frame."""
+
+    location: Location
+    function: str
+    code: str
+
+
+def frames(traceback: object, sources: Sources) -> tuple[Frame, ...]:
     """``[[file, line, function, source], ...]``; shorter entries are skipped."""
     return tuple(
         Frame(
-            text(frame[0]),
-            text(frame[1]),
+            sources.locate(frame[0], frame[1]),
             text(frame[2]),
             text(frame[3]) if len(frame) > 3 else "",
-            editor_link(editor_url, frame[0], frame[1]),
         )
         for frame in items(traceback)
         if isinstance(frame, list | tuple) and len(frame) >= 3
@@ -264,18 +340,28 @@ class Failure:
     message: str
     frames: tuple[Frame, ...]
 
+    @property
+    def machinery(self) -> int:
+        """How many leading frames are the dispatch machinery's (Django's
+        dispatcher, asgiref, the recorder): folded away, as the toolbar's SQL
+        panel hides its own frames; 0 when every frame is (all are shown)."""
+        for index, frame in enumerate(self.frames):
+            if not is_machinery(frame.location.short):
+                return index
+        return 0
+
 
 def failed(error: object) -> TypeGuard[dict[str, Any]]:
     """Whether ``error`` is a recorded exception: what :func:`failure` shows."""
     return isinstance(error, dict) and bool(error)
 
 
-def failure(error: object, editor_url: object) -> Failure | None:
+def failure(error: object, sources: Sources) -> Failure | None:
     """The recorded ``{"type", "message", "traceback"}``, if there is one."""
     if not failed(error):
         return None
     return Failure(
         text(error.get("type")),
         text(error.get("message")),
-        frames(error.get("traceback"), editor_url),
+        frames(error.get("traceback"), sources),
     )

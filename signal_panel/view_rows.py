@@ -18,12 +18,14 @@ from signal_panel.view_model import (
     Bar,
     Document,
     Failure,
+    Location,
     Scale,
-    editor_link,
+    Sources,
     failed,
     failure,
     family_of,
     ident,
+    item_count,
     items,
     mapping,
     number,
@@ -72,7 +74,7 @@ class Call:
         return sum(queries.count for queries in self.queries)
 
     @classmethod
-    def of(cls, call: Document, scale: Scale, editor_url: object) -> Call:
+    def of(cls, call: Document, scale: Scale, sources: Sources) -> Call:
         start = number(call.get("start_ms"))
         duration = number(call.get("duration_ms"))
         nested = mapping(call.get("nested_queries"))
@@ -82,7 +84,7 @@ class Call:
             start_ms=start,
             duration_ms=duration,
             result=text(str(call.get("result"))),
-            error=failure(call.get("error"), editor_url),
+            error=failure(call.get("error"), sources),
             queries=tuple(
                 Queries(
                     text(queries.get("alias")),
@@ -107,16 +109,10 @@ class NotCalled:
 
 @dataclass(slots=True)
 class CallSite:
-    """The line that sent the dispatch, with its editor link if configured."""
+    """The line that sent the dispatch."""
 
-    file: str
-    line: str
+    location: Location
     function: str
-    url: str | None
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}"
 
 
 @dataclass(slots=True)
@@ -150,6 +146,10 @@ class Row:
     method: str
     start_ms: float
     duration_ms: float
+    # Of its time, what was not spent in its receivers, and the garbage
+    # collector's pauses; None in documents that do not say.
+    outside_ms: float | None
+    gc_ms: float | None
     bar: Bar
     receivers: tuple[Call, ...]
     not_called: tuple[NotCalled, ...]
@@ -161,6 +161,7 @@ class Row:
     group: str
     group_totals: Group | None
     parent: str | None
+    parent_receiver: str  # the receiver of the parent that sent it, if known
     # Where it sits among the others: see :class:`Place`.
     depth: int
     children: int
@@ -194,6 +195,25 @@ class Row:
         return sum(call.query_count for call in self.receivers)
 
     @property
+    def slowest_receiver_ms(self) -> float:
+        return max((call.duration_ms for call in self.receivers), default=0.0)
+
+    @property
+    def essentials(self) -> tuple[tuple[str, str], ...]:
+        """What tells apart dispatches of a model signal in the collapsed row:
+        ``action``, ``created``, and how many primary keys ``pk_set`` has."""
+        shown = []
+        for key, value in self.model_context:
+            if key == "action":
+                shown.append((key, value.strip("'")))
+            elif key == "created":
+                shown.append((key, value))
+            elif key == "pk_set":
+                count = item_count(value)
+                shown.append((key, value if count is None else f"{count} pk"))
+        return tuple(shown)
+
+    @property
     def search(self) -> str:
         """What the free-text filter matches, lowercased."""
         words = [
@@ -211,11 +231,11 @@ def dispatch_rows(
     dispatches: Sequence[Document],
     groups: dict[str | None, Group],
     scale: Scale,
-    editor_url: object,
+    sources: Sources,
 ) -> list[Row]:
     """The rows of ``dispatches``, in order; ``groups`` keyed by their id."""
     return [
-        _row(dispatch, place, groups, scale, editor_url)
+        _row(dispatch, place, groups, scale, sources)
         for dispatch, place in zip(dispatches, places(dispatches, groups), strict=True)
     ]
 
@@ -225,15 +245,15 @@ def _row(
     place: Place,
     groups: dict[str | None, Group],
     scale: Scale,
-    editor_url: object,
+    sources: Sources,
 ) -> Row:
     signal = text(dispatch.get("signal"))
     start = number(dispatch.get("start_ms"))
     duration = number(dispatch.get("duration_ms"))
     calls = tuple(
-        Call.of(call, scale, editor_url) for call in objects(dispatch.get("receivers"))
+        Call.of(call, scale, sources) for call in objects(dispatch.get("receivers"))
     )
-    error = failure(dispatch.get("error"), editor_url)
+    error = failure(dispatch.get("error"), sources)
     return Row(
         id=text(dispatch.get("id")),
         signal=signal,
@@ -242,17 +262,20 @@ def _row(
         method=text(dispatch.get("method")),
         start_ms=start,
         duration_ms=duration,
+        outside_ms=_optional(dispatch.get("outside_ms")),
+        gc_ms=_optional(dispatch.get("gc_ms")),
         bar=scale.bar(start, duration, MIN_BAR),
         receivers=calls,
         not_called=tuple(map(_not_called, items(dispatch.get("not_called")))),
         kwargs=pairs(dispatch.get("kwargs")),
         model_context=pairs(dispatch.get("model_context")),
-        call_site=_call_site(dispatch.get("call_site"), editor_url),
+        call_site=_call_site(dispatch.get("call_site"), sources),
         error=error,
         has_error=error is not None or any(call.error for call in calls),
         group=text(dispatch.get("group")),
         group_totals=groups.get(ident(dispatch.get("group"))),
         parent=ident(dispatch.get("parent")),
+        parent_receiver=text(dispatch.get("parent_receiver")),
         depth=place.depth,
         children=place.children,
         parent_signal=place.parent_signal,
@@ -268,14 +291,17 @@ def _not_called(entry: object) -> NotCalled:
     return NotCalled(text(entry), "")
 
 
-def _call_site(site: object, editor_url: object) -> CallSite | None:
+def _call_site(site: object, sources: Sources) -> CallSite | None:
     """``[file, line, function]``, or nothing when it was not recorded."""
     if not isinstance(site, list | tuple) or len(site) < 3:
         return None
     file, line, function = site[:3]
-    return CallSite(
-        text(file), text(line), text(function), editor_link(editor_url, file, line)
-    )
+    return CallSite(sources.locate(file, line), text(function))
+
+
+def _optional(value: object) -> float | None:
+    """A time the document may not have (older documents): None if absent."""
+    return None if value is None else number(value)
 
 
 def places(

@@ -112,7 +112,9 @@ def _receiver_bar(call: Call, labels: Labels) -> tuple[str, str, str, str]:
 DISPATCH = (
     '<div class="djdt-sp-dispatch djdt-sp-fam-{family}{error}{anchor}" role="rowgroup"'
     ' data-sp-id="{id}" data-sp-family="{family}" data-sp-search="{search}"'
-    ' data-sp-ms="{ms}" data-sp-error="{error_flag}" data-sp-collapse="{collapse}">'
+    ' data-sp-ms="{ms}" data-sp-receiver-ms="{receiver_ms}"'
+    ' data-sp-outside-ms="{outside_ms}"'
+    ' data-sp-error="{error_flag}" data-sp-collapse="{collapse}">'
     '<div id="{panel_id}Main_{id}" class="djdt-sp-tr djdt-sp-row" role="row">'
     '<span class="djdt-sp-td" role="cell">'
     '<button type="button" class="djdt-sp-toggle" aria-expanded="false"'
@@ -122,7 +124,7 @@ DISPATCH = (
     '<span class="djdt-sp-td djdt-sp-num" role="cell">{duration}&nbsp;ms</span>'
     '<span class="djdt-sp-td djdt-sp-signal-cell" role="cell">{signal}</span>'
     '<span class="djdt-sp-td" role="cell"><code class="djdt-sp-sender">{sender}</code>'
-    "</span>"
+    "{essentials}</span>"
     '<span class="djdt-sp-td" role="cell">{receivers}</span>'
     '<span class="djdt-sp-td djdt-sp-num" role="cell">{queries}</span></div>'
     '<div id="{panel_id}Details_{id}" class="djdt-sp-detail-row"'
@@ -136,8 +138,11 @@ SIGNAL_CELL = (
     '<span class="djdt-sp-indent djdt-sp-depth-{depth}">{nest}'
     '<span class="djdt-sp-swatch" aria-hidden="true"></span>'
     '<code class="djdt-sp-name" title="{signal}">{name}</code>'
-    '<small class="djdt-sp-module">{module}</small></span>'
+    '<small class="djdt-sp-module">#{id} · {module}</small></span>'
 )
+ESSENTIALS = '<span class="djdt-sp-essentials">{}</span>'
+ESSENTIAL = '<span class="djdt-sp-chip"><span>{}</span>=<code>{}</code></span>'
+
 TAG = ' <span class="djdt-sp-tag">{}</span>'
 ERROR_TAG = ' <span class="djdt-sp-tag djdt-sp-tag-error">{}</span>'
 TITLED_TAG = ' <span class="djdt-sp-tag" title="{}">{}</span>'
@@ -160,6 +165,8 @@ def dispatch_row(row: Row, labels: Labels, panel_id: str) -> SafeString:
         **_identity(row),
         search=row.search,
         ms=f"{row.duration_ms:f}",
+        receiver_ms=f"{row.slowest_receiver_ms:f}",
+        outside_ms="" if row.outside_ms is None else f"{row.outside_ms:f}",
         error_flag="1" if row.has_error else "",
         collapse=row.collapse,
         panel_id=panel_id,
@@ -168,10 +175,19 @@ def dispatch_row(row: Row, labels: Labels, panel_id: str) -> SafeString:
         duration=labels.number(row.duration_ms, 3),
         signal=_signal_cell(row, labels),
         sender=breakable(row.sender),
+        essentials=_essentials(row),
         receivers=_receiver_names(row, labels),
         queries=row.query_count or "",
         details=details(row, labels),
     )
+
+
+def _essentials(row: Row) -> SafeString:
+    """A model signal's ``action``, ``created`` and ``pk_set`` size, in the row."""
+    shown = row.essentials
+    if not shown:
+        return NOTHING
+    return format_html(ESSENTIALS, repeat(ESSENTIAL, shown))
 
 
 def _receiver_names(row: Row, labels: Labels) -> SafeString:
@@ -190,6 +206,7 @@ def _signal_cell(row: Row, labels: Labels) -> SafeString:
     """Indented name and module, then tags: send method, error, repeats."""
     cell = format_html(
         SIGNAL_CELL,
+        id=row.id,
         depth=row.depth_class,
         nest=NEST if row.depth else NOTHING,
         signal=row.signal,

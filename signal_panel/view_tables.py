@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from signal_panel.scan import signal_family
 from signal_panel.view_model import (
     Document,
-    editor_link,
+    Location,
+    Sources,
     family_of,
     ident,
     number,
@@ -28,6 +29,7 @@ class GroupReceiver:
     """A receiver's share of a group."""
 
     name: str
+    runs: int | None  # None in documents that do not count them
     total_ms: float
     queries: int
 
@@ -59,6 +61,7 @@ class Group:
             receivers=tuple(
                 GroupReceiver(
                     text(receiver.get("name")),
+                    None if receiver.get("runs") is None else whole(receiver["runs"]),
                     number(receiver.get("total_ms")),
                     whole(receiver.get("queries")),
                 )
@@ -80,12 +83,22 @@ def groups_in(stats: Document) -> list[Group]:
 
 
 @dataclass(slots=True)
+class Unrun:
+    """A receiver connected to a signal that did not run, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(slots=True)
 class Orphan:
-    """Sends of one signal and sender that found no receiver."""
+    """Sends of one signal and sender that found no receiver, and the
+    receivers connected to that signal when the stats were built."""
 
     signal: str
     sender: str
     count: int
+    receivers: tuple[Unrun, ...]
 
 
 def orphans_in(stats: Document) -> list[Orphan]:
@@ -94,6 +107,10 @@ def orphans_in(stats: Document) -> list[Orphan]:
             text(orphan.get("signal")),
             text(orphan.get("sender")),
             whole(orphan.get("count")),
+            tuple(
+                Unrun(text(receiver.get("name")), text(receiver.get("reason")))
+                for receiver in objects(orphan.get("receivers"))
+            ),
         )
         for orphan in objects(stats.get("orphans"))
     ]
@@ -102,22 +119,23 @@ def orphans_in(stats: Document) -> list[Orphan]:
 # The Registry tab -------------------------------------------------------------
 
 
+# The project's own signals first, then third-party ones (the toolbar's
+# among them), then Django's.
+REGISTRY_ORDER = {"custom": 0, "third-party": 1}
+
+
 @dataclass(slots=True)
 class RegisteredReceiver:
     """A receiver connected to a signal, as the process had it."""
 
     name: str
     sender: str
-    file: str
-    line: str
-    url: str | None
+    source: Location | None
     weak: bool
     dispatch_uid: str
     is_async: bool
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
+    runs: int | None  # in this request; None in documents that do not say
+    not_run: str  # why it never ran, if it did not
 
 
 @dataclass(slots=True)
@@ -127,35 +145,48 @@ class RegistryEntry:
     signal: str
     family: str
     fired: bool
+    model_signal: bool
     receivers: tuple[RegisteredReceiver, ...]
     search: str
 
 
-def registry_in(stats: Document, editor_url: object) -> list[RegistryEntry] | None:
-    """The registry, or ``None`` for a document recorded without one."""
+def registry_in(stats: Document, sources: Sources) -> list[RegistryEntry] | None:
+    """The registry, or ``None`` for a document recorded without one: the
+    project's signals first, then the toolbar's and other packages', then
+    Django's; by name within each."""
     entries = stats.get("registry")
     if not isinstance(entries, list):
         return None
-    return [_registry_entry(entry, editor_url) for entry in objects(entries)]
+    every = [_registry_entry(entry, sources) for entry in objects(entries)]
+    return sorted(
+        every, key=lambda entry: (REGISTRY_ORDER.get(entry.family, 2), entry.signal)
+    )
 
 
-def _registry_entry(entry: Document, editor_url: object) -> RegistryEntry:
+def _registry_entry(entry: Document, sources: Sources) -> RegistryEntry:
     signal = text(entry.get("signal"))
     family = family_of(entry, signal)
     receivers = tuple(
         RegisteredReceiver(
             name=text(receiver.get("name")),
             sender=text(receiver.get("sender")),
-            file=text(receiver.get("file")),
-            line=text(receiver.get("line") or None),
-            url=editor_link(editor_url, receiver.get("file"), receiver.get("line")),
+            source=sources.locate(receiver.get("file"), receiver.get("line"))
+            if receiver.get("file")
+            else None,
             weak=bool(receiver.get("weak")),
             dispatch_uid=text(receiver.get("dispatch_uid")),
             is_async=bool(receiver.get("is_async")),
+            runs=None if receiver.get("runs") is None else whole(receiver["runs"]),
+            not_run=text(receiver.get("not_run")),
         )
         for receiver in objects(entry.get("receivers"))
     )
     words = [signal, family, *(receiver.name for receiver in receivers)]
     return RegistryEntry(
-        signal, family, bool(entry.get("fired")), receivers, " ".join(words).lower()
+        signal,
+        family,
+        bool(entry.get("fired")),
+        bool(entry.get("model_signal")),
+        receivers,
+        " ".join(words).lower(),
     )

@@ -19,6 +19,7 @@ from signal_panel.view_html import (
     breakable,
     join,
 )
+from signal_panel.view_source_html import source
 from signal_panel.view_tables import Group, RegisteredReceiver, RegistryEntry
 
 # The Groups tab ---------------------------------------------------------------
@@ -35,7 +36,8 @@ GROUP = (
     '<td class="djdt-time">{errors}</td>'
     '<td class="djdt-time">{detailed}</td></tr>'
 )
-GROUP_RECEIVER = '<code class="djdt-sp-receiver">{}</code> <small>{} ms{}</small>'
+GROUP_RECEIVER = '<code class="djdt-sp-receiver">{}</code> <small>{}{} ms{}</small>'
+RUNS = "{}&times;, "
 
 
 def group_rows(groups: list[Group], labels: Labels) -> SafeString:
@@ -49,6 +51,11 @@ def group_row(group: Group, labels: Labels) -> SafeString:
             format_html(
                 GROUP_RECEIVER,
                 breakable(receiver.name),
+                # Runs, when they differ from the group's count (a receiver
+                # not reached because an earlier one raised).
+                format_html(RUNS, receiver.runs)
+                if receiver.runs is not None and receiver.runs != group.count
+                else NOTHING,
                 labels.number(receiver.total_ms, 3),
                 _queries_text(receiver.queries),
             )
@@ -83,29 +90,33 @@ def _queries_text(queries: int) -> str:
 
 REGISTRY_ENTRY = (
     '<tbody class="djdt-sp-registry-entry djdt-sp-fam-{family}"'
-    ' data-sp-search="{search}" data-sp-fired="{fired}">{rows}</tbody>'
+    ' data-sp-signal="{signal}" data-sp-search="{search}" data-sp-fired="{fired}">'
+    "{rows}</tbody>"
 )
 SIGNAL_NAME = (
     '<span class="djdt-sp-swatch" aria-hidden="true"></span>'
-    '<code class="djdt-sp-name">{}</code>'
+    '<code class="djdt-sp-name">{}</code><br>{}{}'
 )
 FIRST_RECEIVER = (
-    '<tr><th scope="rowgroup" rowspan="{count}">{signal}</th>'
-    '<td rowspan="{count}">{fired}</td>{receiver}</tr>'
+    '<tr data-sp-receiver="{name}"><th scope="rowgroup" rowspan="{count}">{signal}</th>'
+    "{receiver}</tr>"
 )
-OTHER_RECEIVER = "<tr>{}</tr>"
+OTHER_RECEIVER = '<tr data-sp-receiver="{}">{}</tr>'
 NO_RECEIVER = (
-    '<tr><th scope="row">{}</th><td>{}</td><td colspan="5"><em>{}</em></td></tr>'
+    '<tr data-sp-receiver=""><th scope="row">{}</th>'
+    '<td colspan="4"><em>{}</em></td></tr>'
 )
 RECEIVER_CELLS = (
-    "<td><code>{name}</code>{is_async}</td><td>{sender}</td><td>{source}</td>"
-    "<td>{reference}</td><td>{dispatch_uid}</td>"
+    "<td><code>{name}</code>{tags}{dispatch_uid}</td><td>{sender}</td>"
+    "<td>{source}</td><td>{runs}</td>"
 )
+TAG = ' <span class="djdt-sp-tag">{}</span>'
 ASYNC_TAG = mark_safe(' <span class="djdt-sp-tag">async</span>')
 SENT_TAG = '<span class="djdt-sp-tag djdt-sp-tag-ok">{}</span>'
 NOT_SENT_TAG = '<span class="djdt-sp-tag">{}</span>'
-REGISTERED_SOURCE_LINK = '<a class="djdt-sp-source" href="{}">{}</a>'
-REGISTERED_SOURCE = '<code class="djdt-sp-source">{}</code>'
+DISPATCH_UID = "<br><small>dispatch_uid <code>{}</code></small>"
+RAN = '<span class="djdt-sp-ran">{}</span>'
+NOT_RUN = '<span class="djdt-sp-not-run">{}</span>'
 CODE = "<code>{}</code>"
 EMPHASIS = "<em>{}</em>"
 
@@ -116,28 +127,34 @@ def registry_entries(entries: list[RegistryEntry], labels: Labels) -> SafeString
 
 def registry_entry(entry: RegistryEntry, labels: Labels) -> SafeString:
     """A signal's receivers, one row each; the signal spans them all."""
-    signal = format_html(SIGNAL_NAME, breakable(entry.signal))
-    if entry.fired:
-        fired = format_html(SENT_TAG, labels.sent)
-    else:
-        fired = format_html(NOT_SENT_TAG, labels.not_sent)
+    signal = format_html(
+        SIGNAL_NAME,
+        breakable(entry.signal),
+        format_html(SENT_TAG, labels.sent)
+        if entry.fired
+        else format_html(NOT_SENT_TAG, labels.not_sent),
+        format_html(TAG, labels.model_signal) if entry.model_signal else NOTHING,
+    )
     if not entry.receivers:
-        rows = format_html(NO_RECEIVER, signal, fired, labels.no_receivers)
+        rows = format_html(NO_RECEIVER, signal, labels.no_receivers)
     else:
         first, *others = entry.receivers
         rows = format_html(
             FIRST_RECEIVER,
+            name=first.name,
             count=len(entry.receivers),
             signal=signal,
-            fired=fired,
             receiver=_receiver_cells(first, labels),
         ) + join(
-            format_html(OTHER_RECEIVER, _receiver_cells(receiver, labels))
+            format_html(
+                OTHER_RECEIVER, receiver.name, _receiver_cells(receiver, labels)
+            )
             for receiver in others
         )
     return format_html(
         REGISTRY_ENTRY,
         family=entry.family,
+        signal=entry.signal,
         search=entry.search,
         fired="1" if entry.fired else "",
         rows=rows,
@@ -145,22 +162,28 @@ def registry_entry(entry: RegistryEntry, labels: Labels) -> SafeString:
 
 
 def _receiver_cells(receiver: RegisteredReceiver, labels: Labels) -> SafeString:
-    if not receiver.file:
-        source = NOTHING
-    elif receiver.url:
-        source = format_html(REGISTERED_SOURCE_LINK, receiver.url, receiver.where)
-    else:
-        source = format_html(REGISTERED_SOURCE, receiver.where)
     return format_html(
         RECEIVER_CELLS,
         name=breakable(receiver.name),
-        is_async=ASYNC_TAG if receiver.is_async else NOTHING,
-        sender=format_html(CODE, receiver.sender)
-        if receiver.sender
-        else format_html(EMPHASIS, labels.any_sender),
-        source=source,
-        reference=labels.weak if receiver.weak else labels.strong,
-        dispatch_uid=format_html(CODE, receiver.dispatch_uid)
+        tags=format_html(TAG, labels.weak if receiver.weak else labels.strong)
+        + (ASYNC_TAG if receiver.is_async else NOTHING),
+        dispatch_uid=format_html(DISPATCH_UID, receiver.dispatch_uid)
         if receiver.dispatch_uid
         else NOTHING,
+        sender=format_html(CODE, breakable(receiver.sender))
+        if receiver.sender
+        else format_html(EMPHASIS, labels.any_sender),
+        source=source(receiver.source) if receiver.source else NOTHING,
+        runs=_runs(receiver, labels),
     )
+
+
+def _runs(receiver: RegisteredReceiver, labels: Labels) -> SafeString:
+    """How often it ran in this request, or why it never did."""
+    if receiver.runs:
+        return format_html(RAN, labels.ran % {"count": receiver.runs})
+    if receiver.not_run:
+        return format_html(NOT_RUN, receiver.not_run)
+    if receiver.runs is None:
+        return format_html(EMPHASIS, labels.not_recorded_runs)
+    return format_html(NOT_RUN, labels.ran % {"count": 0})

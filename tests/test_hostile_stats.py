@@ -62,7 +62,7 @@ def dispatch(ident: int, group: int, **fields: Any) -> dict[str, Any]:
         "start_ms": 1.0 + ident,
         "duration_ms": 0.5,
         "outside_ms": 0.3,
-        "gc_ms": 0.0,
+        "gc_ms": 0.25,
         "receivers": [
             {
                 "name": "shop.receivers.reserve_stock",
@@ -91,7 +91,15 @@ FAILING_CALL = {
     "error": {
         "type": "builtins.ValueError",
         "message": "no mail server",
-        "traceback": [["/src/shop/receivers.py", 7, "notify", "raise ValueError"]],
+        "traceback": [
+            [
+                "/venv/lib/python3.12/site-packages/django/dispatch/dispatcher.py",
+                189,
+                "send",
+                "response = receiver(signal=self, sender=sender, **named)",
+            ],
+            ["/src/shop/receivers.py", 7, "notify", "raise ValueError"],
+        ],
     },
     "queries": [],
     "nested_queries": {"count": 0, "time_ms": 0.0},
@@ -158,7 +166,13 @@ def document() -> dict[str, Any]:
             "request_finished": True,
         },
         "dispatches": [
-            dispatch(1, 0, signal="django.core.signals.request_started"),
+            dispatch(
+                1,
+                0,
+                signal="django.core.signals.request_started",
+                kwargs=[["environ", "<WSGI environ: GET /shop/?page=2>"]],
+                model_context=[],
+            ),
             dispatch(
                 2,
                 1,
@@ -174,7 +188,12 @@ def document() -> dict[str, Any]:
                 },
             ),
             dispatch(3, 2, parent=99, parent_kept=False),
-            dispatch(4, 2),
+            dispatch(
+                4,
+                2,
+                kwargs=[["action", "'post_add'"], ["pk_set", "{1, 2}"]],
+                model_context=[["action", "'post_add'"], ["pk_set", "{1, 2}"]],
+            ),
             dispatch(5, 2, call_site=None),
         ],
         "groups": [
@@ -220,8 +239,17 @@ def document() -> dict[str, Any]:
                 "fix": "Use a queryset update()",
                 "signal": "django.db.models.signals.post_save",
                 "receiver": "shop.receivers.touch",
-                "dispatches": [2, 3],
-            }
+                "dispatches": [2, 3, 99],
+            },
+            {
+                "kind": "sql_per_row",
+                "title": "SQL per row in a receiver: shop.receivers.reserve_stock",
+                "detail": "shop.receivers.reserve_stock ran 4 times with 6 queries",
+                "fix": "Do the work once for all rows",
+                "signal": "shop.signals.order_placed",
+                "receiver": "shop.receivers.reserve_stock",
+                "dispatches": [],
+            },
         ],
         "failures": ["RuntimeError: the recorder failed"],
         "settings": {

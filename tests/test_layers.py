@@ -41,11 +41,17 @@ LAYERS = [
 # The view and the report read stats documents only: stacks of their own.
 for level, names in enumerate(
     [
-        {"view_html", "report.lines", "management", "management.commands"},
+        {
+            "view_html",
+            "view_paths",
+            "report.lines",
+            "management",
+            "management.commands",
+        },
         {"view_model", "report.document"},
-        {"view_tables", "report.tree"},
-        {"view_rows", "view_tables_html"},
-        {"view_details_html"},
+        {"view_tables", "view_source_html", "report.tree"},
+        {"view_rows", "view_tables_html", "view_findings"},
+        {"view_details_html", "view_findings_html"},
         {"view_rows_html", "report.summaries"},
         {"view", "report"},
     ]

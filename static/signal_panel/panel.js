@@ -17,6 +17,7 @@ const state = {
     errors: false,
     slow: false,
     threshold: null,
+    measure: "dispatch",
     tab: "dispatches",
     registryQuery: "",
     registryFired: false,
@@ -56,7 +57,13 @@ function initPanel(root) {
             family: element.dataset.spFamily,
             search: element.dataset.spSearch || "",
             error: element.dataset.spError === "1",
-            ms: Number.parseFloat(element.dataset.spMs) || 0,
+            // The slow filter's measures: the dispatch's time, its slowest
+            // receiver's, and its time outside receivers.
+            ms: {
+                dispatch: Number.parseFloat(element.dataset.spMs) || 0,
+                receiver: Number.parseFloat(element.dataset.spReceiverMs) || 0,
+                outside: Number.parseFloat(element.dataset.spOutsideMs) || 0,
+            },
             collapse: (element.dataset.spCollapse || "").split(" ").filter(Boolean),
             visible: true,
         };
@@ -77,6 +84,7 @@ function initPanel(root) {
     const errors = root.querySelector(".djdt-sp-errors");
     const slow = root.querySelector(".djdt-sp-slow");
     const threshold = root.querySelector(".djdt-sp-threshold");
+    const measure = root.querySelector(".djdt-sp-slow-measure");
     const statusText = root.querySelector(".djdt-sp-status-text");
     const showNoise = root.querySelector(".djdt-sp-show-noise");
     const empty = root.querySelector(".djdt-sp-empty");
@@ -105,6 +113,9 @@ function initPanel(root) {
         }
         threshold.value = String(state.threshold);
     }
+    if (measure) {
+        measure.value = state.measure;
+    }
 
     function familyShown(name) {
         return state.families[name] !== false;
@@ -114,12 +125,13 @@ function initPanel(root) {
         const query = state.query.trim().toLowerCase();
         const filtering = query !== "" || state.errors || state.slow;
         let shown = 0;
+        let foldedCount = 0;
         const hiddenByFamily = {};
         for (const item of items) {
             const matches =
                 (query === "" || item.search.includes(query)) &&
                 (!state.errors || item.error) &&
-                (!state.slow || item.ms > state.threshold);
+                (!state.slow || (item.ms[state.measure] ?? 0) > state.threshold);
             // Repeats stay folded under their first dispatch unless filtering.
             const folded =
                 !filtering && item.collapse.some((group) => !expanded.has(group));
@@ -127,6 +139,9 @@ function initPanel(root) {
             const visible = matches && familyOn && !folded;
             if (matches && !familyOn && !folded) {
                 hiddenByFamily[item.family] = (hiddenByFamily[item.family] || 0) + 1;
+            }
+            if (matches && familyOn && folded) {
+                foldedCount++;
             }
             if (visible) {
                 shown++;
@@ -144,7 +159,12 @@ function initPanel(root) {
             .filter(([name]) => name !== "framework")
             .reduce((sum, [, count]) => sum + count, 0);
         if (statusText) {
-            const parts = [`Showing ${shown} of ${items.length} dispatches`];
+            const parts = [`Showing ${shown} of ${items.length} dispatches in detail`];
+            if (foldedCount) {
+                parts.push(
+                    `${foldedCount} folded under the first of their group ("more like it")`
+                );
+            }
             if (noise) {
                 parts.push(
                     `${noise} framework dispatch${noise === 1 ? "" : "es"} hidden`
@@ -294,6 +314,46 @@ function initPanel(root) {
         registryFired.checked = state.registryFired;
     }
 
+    // A finding's "Show in the Registry": the signal's entry, the receiver's row.
+    function showInRegistry(signal, receiver) {
+        selectTab("registry", false);
+        const entry = registryEntries.find((each) => each.dataset.spSignal === signal);
+        if (!entry) {
+            return;
+        }
+        if (entry.classList.contains("djdt-sp-hidden")) {
+            state.registryQuery = "";
+            state.registryFired = false;
+            if (registrySearch) {
+                registrySearch.value = "";
+            }
+            if (registryFired) {
+                registryFired.checked = false;
+            }
+            applyRegistry();
+        }
+        const rows = [...entry.querySelectorAll("tr[data-sp-receiver]")];
+        const row = rows.find((each) => each.dataset.spReceiver === receiver) || rows[0];
+        for (const other of root.querySelectorAll(".djdt-highlighted, .djdt-sp-current")) {
+            other.classList.remove("djdt-highlighted", "djdt-sp-current");
+        }
+        if (row) {
+            row.classList.add("djdt-highlighted");
+            row.tabIndex = -1;
+            row.scrollIntoView({ block: "center" });
+            row.focus({ preventScroll: true });
+        }
+    }
+
+    // The toolbar's own panels (Request, Headers): their link in its sidebar.
+    function toolbarLink(panelId) {
+        const djDebug = debugElement();
+        return djDebug?.querySelector(`#djDebugToolbar a.${CSS.escape(panelId)}`) || null;
+    }
+    for (const button of root.querySelectorAll("button.djdt-sp-open-panel")) {
+        setHidden(button, !toolbarLink(button.dataset.spOpenPanel));
+    }
+
     function download() {
         const data = root.querySelector('script[type="application/json"]');
         if (!data) {
@@ -326,6 +386,11 @@ function initPanel(root) {
             apply();
         } else if (target === threshold) {
             state.threshold = Number.parseFloat(threshold.value) || 0;
+            if (state.slow) {
+                apply();
+            }
+        } else if (target === measure) {
+            state.measure = measure.value;
             if (state.slow) {
                 apply();
             }
@@ -364,6 +429,10 @@ function initPanel(root) {
             reveal(target.dataset.spId);
         } else if (target.classList.contains("djdt-sp-jump")) {
             reveal(target.dataset.spTarget);
+        } else if (target.classList.contains("djdt-sp-registry-link")) {
+            showInRegistry(target.dataset.spSignal, target.dataset.spReceiver);
+        } else if (target.classList.contains("djdt-sp-open-panel")) {
+            toolbarLink(target.dataset.spOpenPanel)?.click();
         } else if (target.classList.contains("djdt-sp-family")) {
             const name = target.dataset.spFamily;
             state.families[name] = !familyShown(name);

@@ -147,10 +147,8 @@ def test_editor_links(stats):
     stats["settings"]["editor_url"] = "javascript:alert(1)//{path}"
     content = render_content(stats)
     assert not [attrs for tag, attrs in Tags(content).tags if tag == "a"]
-    assert (
-        '<code class="djdt-sp-source">/src/my app/&quot;quoted&quot;&lt;b&gt;.py:12'
-        in content
-    )
+    shown = "/src/my app/&quot;quoted&quot;&lt;b&gt;.py:12"
+    assert f'<code class="djdt-sp-source" title="{shown}">{shown}</code>' in content
 
 
 def test_registry_tab(stats):

@@ -1,0 +1,62 @@
+"""The findings' view model: the classic mistakes the recorder found.
+
+Read from the document's ``findings`` (``signal_panel.findings`` makes them
+when the stats are built), with what the panel can link each one to: the
+dispatches concerned that are kept in detail (a row to open), and the
+signal and receiver in the Registry tab (a row to highlight).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from signal_panel.view_model import Document, ident, items, objects, text
+from signal_panel.view_tables import RegistryEntry
+
+
+@dataclass(slots=True)
+class Finding:
+    """A mistake, where it shows, and its one-line fix."""
+
+    kind: str
+    title: str
+    detail: str
+    fix: str
+    signal: str
+    receiver: str
+    # The dispatches concerned kept in detail: (id, signal's short name).
+    dispatches: tuple[tuple[str, str], ...]
+    not_kept: tuple[str, ...]  # ids of those not kept in detail
+    in_registry: bool  # its signal (and receiver) are in the Registry tab
+
+
+def findings_in(
+    stats: Document, rows: Mapping[str, str], registry: list[RegistryEntry] | None
+) -> list[Finding]:
+    """The document's findings, in its order (most serious first); ``rows``
+    maps the ids of the dispatches kept in detail to their short names."""
+    listed = {
+        (entry.signal, receiver.name)
+        for entry in registry or ()
+        for receiver in entry.receivers
+    } | {(entry.signal, "") for entry in registry or ()}
+    found = []
+    for finding in objects(stats.get("findings")):
+        ids = [ident(each) or "" for each in items(finding.get("dispatches"))]
+        signal = text(finding.get("signal"))
+        receiver = text(finding.get("receiver"))
+        found.append(
+            Finding(
+                kind=text(finding.get("kind")),
+                title=text(finding.get("title")),
+                detail=text(finding.get("detail")),
+                fix=text(finding.get("fix")),
+                signal=signal,
+                receiver=receiver,
+                dispatches=tuple((each, rows[each]) for each in ids if each in rows),
+                not_kept=tuple(each for each in ids if each not in rows),
+                in_registry=bool(signal) and (signal, receiver) in listed,
+            )
+        )
+    return found
