@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "demo.staff",
     "demo.shop",
     "demo.events",
+    "demo.mistakes",
 ]
 
 MIDDLEWARE = [
@@ -58,7 +59,8 @@ ASGI_APPLICATION = "demo.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin's pages get the demo's favicon from templates/admin/.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/", include("demo.staff.urls")),
     path("shop/", include("demo.shop.urls")),
     path("events/", include("demo.events.urls")),
+    path("mistakes/", include("demo.mistakes.urls")),
     path("admin/", admin.site.urls),
     *debug_toolbar_urls(),
 ]

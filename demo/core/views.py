@@ -91,6 +91,14 @@ PAGES = [
         "rest counted.",
     ),
     DemoPage(
+        "mistakes:common_mistakes",
+        "Common mistakes",
+        "six findings at the top of the panel, each with its fix: a receivers "
+        "module never imported (this one on every page: it is the project's), "
+        "a receiver connected twice, a weak receiver that died, a string sender "
+        "on a plain Signal, a re-entrant save, SQL per row in a receiver.",
+    ),
+    DemoPage(
         "lifecycle",
         "Request lifecycle",
         "request_started first and request_finished last, each with a receiver "

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from demo.mistakes.models import Ticket
 from demo.shop.models import Customer, Order, Product
 from demo.staff.models import Employee, Shift
 
@@ -21,6 +22,8 @@ CUSTOMERS = {
 }
 EMPLOYEES = [("Margaret", "Barista"), ("Edsger", "Cook")]
 WORDS = ["Red", "Blue", "Green", "Small", "Large", "Oak", "Steel", "Paper"]
+# The "Common mistakes" page lists tickets: a receiver queries for each one.
+TICKETS = [f"{thing} out of order" for thing in ("Lift", "Scanner", "Kiosk")] * 4
 THINGS = ["Mug", "Lamp", "Chair", "Notebook", "Kettle", "Clock", "Bowl", "Vase"]
 
 
@@ -33,6 +36,7 @@ class Command(BaseCommand):
         self.seed_shop()
         self.seed_catalog()
         self.seed_staff()
+        self.seed_tickets()
 
     def seed_demo_user(self) -> None:
         user_model = get_user_model()
@@ -92,3 +96,8 @@ class Command(BaseCommand):
         # A shift in the past: the next hire's pre_save receiver deletes it.
         yesterday = timezone.localdate() - datetime.timedelta(days=1)
         Shift.objects.get_or_create(date=yesterday)
+
+    def seed_tickets(self) -> None:
+        if not Ticket.objects.exists():
+            # bulk_create: no post_save, so no slugs filled by a receiver.
+            Ticket.objects.bulk_create(Ticket(title=title) for title in TICKETS)

@@ -1,0 +1,1 @@
+"""Common mistakes with signals, committed on purpose for the panel to find."""
