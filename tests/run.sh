@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
 # Run signal_panel's whole test suite on a fresh Debian machine.
 #
-# Creates .venv (if missing), installs the project with its test extras, and
-# the system packages the tests drive for real: Chromium (browser tests),
-# PostgreSQL and Redis (multi-process store tests). Extra arguments go to pytest.
+# Creates .venv (if missing), installs the project with its test extras (once
+# per pyproject.toml: tests/venv.sh), and the system packages the tests drive
+# for real: Chromium (browser tests), PostgreSQL and Redis (multi-process
+# store tests). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet --editable ".[test]"
+# Installs only when pyproject.toml changed since the last install (by this
+# script or demo/run.sh: they share the marker).
+. tests/venv.sh
+ensure_venv
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
