@@ -18,6 +18,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -380,7 +381,7 @@ def test_home_page_links_every_scenario_and_shows_the_demo_login(wsgi_server):
         pages.group(1),
     )
     links = {href: title for href, title, _ in items}
-    assert len(items) == 12
+    assert len(items) == 13
     assert all(hint.strip() for _, _, hint in items)
     assert set(links) == {
         "/accounts/alerts/",
@@ -394,6 +395,7 @@ def test_home_page_links_every_scenario_and_shows_the_demo_login(wsgi_server):
         "/accounts/forgot-password/",
         "/events/price-check/",
         "/shop/catalog/",
+        "/mistakes/",
         "/lifecycle/",
     }
     for href in links:
@@ -780,6 +782,89 @@ def test_request_lifecycle_receivers_at_both_ends(wsgi_server):
     assert finished["start_ms"] > started["start_ms"] + started["duration_ms"]
 
 
+# The classic mistakes, on their page only.
+
+MISTAKES_PAGE = "/mistakes/"
+UNIMPORTED = "Receiver module never imported: demo.mistakes.receivers"
+
+
+def findings(recording: Recording) -> list[tuple[str, str, str | None]]:
+    return [(f["kind"], f["title"], f["receiver"]) for f in recording.stats["findings"]]
+
+
+def test_the_mistakes_page_commits_six_mistakes_and_the_panel_reports_them(
+    wsgi_server,
+):
+    browser = Browser(wsgi_server)
+    page = browser.get(MISTAKES_PAGE)
+    assert page.status == 200
+    recording = browser.recording(page)
+    assert findings(recording) == [
+        ("unimported", UNIMPORTED, None),
+        (
+            "connected_twice",
+            "Connected twice: demo.mistakes.listeners.thank_reporter",
+            "demo.mistakes.listeners.thank_reporter",
+        ),
+        (
+            "string_sender",
+            "String sender on a plain Signal: demo.mistakes.escalation.page_on_call",
+            "demo.mistakes.escalation.page_on_call",
+        ),
+        (
+            "dead_weak",
+            "A weak receiver of demo.mistakes.signals.ticket_assigned died",
+            None,
+        ),
+        (
+            "reentrant_save",
+            "Re-entrant save: demo.mistakes.tracking.fill_slug",
+            "demo.mistakes.tracking.fill_slug",
+        ),
+        (
+            "sql_per_row",
+            "SQL per row in a receiver: demo.mistakes.tracking.count_duplicates",
+            "demo.mistakes.tracking.count_duplicates",
+        ),
+    ]
+    # What the mistakes did: thank_reporter ran twice, page_on_call never.
+    closed = recording.dispatch("demo.mistakes.signals.ticket_closed")
+    assert receiver_names(closed) == [
+        "demo.mistakes.listeners.thank_reporter",
+        "mistakes.listeners.thank_reporter",
+    ]
+    escalated = [
+        o
+        for o in recording.stats["orphans"]
+        if o["signal"] == "demo.mistakes.signals.ticket_escalated"
+    ]
+    assert [r["name"] for r in escalated[0]["receivers"]] == [
+        "demo.mistakes.escalation.page_on_call"
+    ]
+    assert ("demo.mistakes.signals.ticket_opened", "mistakes.Ticket") in (
+        recording.orphan_signals()
+    )
+    # The findings are in the panel, at its top.
+    assert recording.content.index("djdt-sp-findings") < recording.content.index(
+        "djdt-sp-summary"
+    )
+
+
+def test_the_other_pages_report_only_the_projects_unimported_module(wsgi_server):
+    """The mistakes page undoes its process-wide mistakes (connected twice, a
+    string sender) when its response is closed: after it, the other pages
+    report only what is the project's (the module nothing imports)."""
+    browser = Browser(wsgi_server)
+    browser.recording(browser.get(MISTAKES_PAGE))
+    home = browser.get("/")
+    pages = re.findall(r'<a href="(/[^"]*)">[^<]+</a>\s*<span class="hint">', home.text)
+    others = [href for href in pages if href != MISTAKES_PAGE]
+    assert len(others) == 12
+    for href in ["/", *others]:
+        recording = browser.recording(browser.get(href))
+        assert findings(recording) == [("unimported", UNIMPORTED, None)], href
+
+
 # The same site under ASGI (``bash demo/run.sh --asgi``).
 
 
@@ -826,3 +911,72 @@ def test_run_sh_usage():
     refused = subprocess.run(["bash", str(script), "--bogus"], capture_output=True)
     assert refused.returncode == 2
     assert b"usage: bash demo/run.sh [--asgi]" in refused.stderr
+
+
+def test_run_sh_names_the_process_holding_the_port_before_doing_anything():
+    script = ROOT / "demo" / "run.sh"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            ["bash", str(script)],
+            env={**os.environ, "PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert f"PID {os.getpid()}:" in result.stderr  # this test's process
+    assert result.stdout == ""  # nothing installed, migrated, seeded or served
+
+
+FAKE_TOOL = """#!/usr/bin/env bash
+echo "$(basename "$0") $*" >> "$FAKE_VENV_LOG"
+"""
+
+
+def fake_checkout(root: Path) -> Path:
+    """The two scripts, their shared helper and pyproject.toml in ``root``,
+    with a .venv whose tools only log how they were called: what the scripts
+    decide to run, without installing or serving anything."""
+    for name in ("tests/run.sh", "tests/venv.sh", "demo/run.sh", "pyproject.toml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes((ROOT / name).read_bytes())
+    bin_dir = root / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool in ("python", "ruff", "mypy"):
+        (bin_dir / tool).write_text(FAKE_TOOL)
+        (bin_dir / tool).chmod(0o755)
+    return root / "calls.log"
+
+
+def test_run_scripts_install_once_for_both(tmp_path):
+    """tests/run.sh then demo/run.sh (or the other way round) install the
+    project once, and again only when pyproject.toml changes."""
+    log = fake_checkout(tmp_path)
+    env = {**os.environ, "FAKE_VENV_LOG": str(log), "PORT": str(free_port())}
+
+    def run(script: str) -> None:
+        result = subprocess.run(
+            ["bash", script], cwd=tmp_path, env=env, capture_output=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def installs() -> int:
+        return log.read_text().count("-m pip install --quiet --editable .[test]")
+
+    run("tests/run.sh")
+    assert installs() == 1
+    run("demo/run.sh")
+    assert installs() == 1
+    calls = log.read_text()
+    assert "python demo/manage.py migrate --noinput" in calls
+    assert "python demo/manage.py runserver" in calls
+    with (tmp_path / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("# a dependency changed\n")
+    run("demo/run.sh")
+    assert installs() == 2
+    run("tests/run.sh")
+    assert installs() == 2

@@ -7,11 +7,12 @@ with ``USE_SHADOW_DOM`` on and off.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 from urllib.parse import urlencode
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 REQUEST_FINISHED = "django.core.signals.request_finished"
 # Not a delay: how long to keep polling the store for request_finished, which
@@ -151,8 +152,30 @@ class SignalsPanel:
     def status(self) -> str:
         return self.root.locator(".djdt-sp-status-text").inner_text()
 
+    def subtitle(self) -> str:
+        """The Signals panel's line in the toolbar's sidebar."""
+        return self.page.locator("#djdt-SignalPanel small").inner_text()
+
     def theme(self) -> str | None:
         return self.debug.get_attribute("data-theme")
 
     def computed(self, locator: Locator, prop: str) -> Any:
         return locator.evaluate(f"(el) => getComputedStyle(el).{prop}")
+
+
+def switch_to(row: Locator) -> None:
+    """Click the History row's Switch until the toolbar highlights it.
+
+    The toolbar loads history.js as a module when the History panel opens:
+    on a busy machine the first click can come before it listens. Clicking
+    Switch again for the same request is what a user would do, and harmless.
+    """
+    highlighted = re.compile(r"\bdjdt-highlighted\b")
+    for _ in range(5):
+        row.locator("button.switchHistory").click()
+        try:
+            expect(row).to_have_class(highlighted, timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    expect(row).to_have_class(highlighted)
