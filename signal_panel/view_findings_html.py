@@ -17,12 +17,12 @@ from signal_panel.view_html import NOTHING, Labels, join, repeat
 
 FINDING = (
     '<li class="djdt-sp-finding" data-sp-kind="{kind}">'
-    '<strong class="djdt-sp-finding-title">{title}</strong>'
-    '<p class="djdt-sp-finding-detail">{detail}</p>'
-    '<p class="djdt-sp-finding-fix"><strong>{fix_label}</strong> {fix}</p>'
-    "{links}</li>"
+    '<p><strong class="djdt-sp-finding-title">{title}</strong>'
+    ' <span class="djdt-sp-finding-detail">{detail}</span></p>'
+    '<p class="djdt-sp-finding-fix"><strong>{fix_label}</strong> {fix}{links}</p>'
+    "</li>"
 )
-LINKS = '<p class="djdt-sp-finding-links">{}</p>'
+LINKS = ' <span class="djdt-sp-finding-links">{}</span>'
 JUMP = (
     '<button type="button" class="djdt-sp-jump" data-sp-target="{}">'
     "#{} <code>{}</code></button>"

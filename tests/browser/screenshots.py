@@ -5,8 +5,9 @@
 Serves the demo site (like the browser tests), hires someone on the Staff
 shifts page (pre_save and post_save of a model, receivers running SQL,
 m2m_changed nested inside), opens the panel with the post_save's details,
-and saves
-``panel-light.png`` and ``panel-dark.png`` (default: ``docs/screenshots/``).
+and saves ``panel-light.png`` and ``panel-dark.png``; then opens the
+"Common mistakes" page's panel, its findings at the top, and saves
+``panel-findings.png`` (default: ``docs/screenshots/``).
 ``tests/browser/test_screenshots.py`` runs it into a temporary directory.
 """
 
@@ -51,7 +52,19 @@ def take(browser: Browser, base_url: str, output: Path) -> list[Path]:
         page.screenshot(path=path)
         paths.append(path)
         context.close()
+    paths.append(findings(browser, base_url, output / "panel-findings.png"))
     return paths
+
+
+def findings(browser: Browser, base_url: str, path: Path) -> Path:
+    """The mistakes page's panel: its findings, the summary, the timeline."""
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    context.add_init_script("localStorage.setItem('djdt.user-theme', 'light')")
+    page = context.new_page()
+    SignalsPanel(page, base_url).goto("/mistakes/").open()
+    page.screenshot(path=path)
+    context.close()
+    return path
 
 
 def main(output: Path = OUTPUT) -> None:

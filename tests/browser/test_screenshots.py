@@ -14,7 +14,11 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_screenshots(browser: Browser, site: Site, tmp_path: Path):
     paths = screenshots.take(browser, site.url, tmp_path)
-    assert [path.name for path in paths] == ["panel-light.png", "panel-dark.png"]
-    light, dark = (path.read_bytes() for path in paths)
-    assert light.startswith(PNG) and dark.startswith(PNG)
-    assert light != dark
+    assert [path.name for path in paths] == [
+        "panel-light.png",
+        "panel-dark.png",
+        "panel-findings.png",
+    ]
+    light, dark, findings = (path.read_bytes() for path in paths)
+    assert all(image.startswith(PNG) for image in (light, dark, findings))
+    assert len({light, dark, findings}) == 3
