@@ -210,7 +210,7 @@ class Row:
                 shown.append((key, value))
             elif key == "pk_set":
                 count = item_count(value)
-                shown.append((key, value if count is None else f"{count} pk"))
+                shown.append((key, value if count is None else f"{count} keys"))
         return tuple(shown)
 
     @property

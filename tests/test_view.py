@@ -399,7 +399,7 @@ def test_m2m_changed_rows_show_action_and_pk_set_size():
     )
     page = Page(render_content(document(m2m, saved)))
     assert page.texts("span", class_="djdt-sp-essentials") == [
-        "action=post_add pk_set=3 pk",
+        "action=post_add pk_set=3 keys",
         "created=True",
     ]
     # In the details: the model context as chips, the rest in the table.
