@@ -353,25 +353,36 @@ def test_every_orphan_send_is_counted_past_the_cap_when_ids_are_reused():
     class Sender:
         pass
 
-    def at_the_address_of(freed: int) -> Sender | None:
-        # The allocator hands a freed block to one of the next objects of
-        # its size: one of these, most of the time.
-        candidates = [Sender() for _ in range(50)]
-        return next((c for c in candidates if id(c) == freed), None)
+    kept = [Sender() for _ in range(300)]
+
+    def a_new_sender_at_a_freed_address() -> Sender | None:
+        # The allocator hands a freed block to the next object of its size:
+        # nothing else of that size is made between the free and the new
+        # senders (the loop's iterator and list exist before).
+        order = iter(range(64))
+        candidates: list[Sender | None] = [None] * 64
+        victim = kept.pop()
+        freed = id(victim)
+        del victim
+        for index in order:
+            candidate = candidates[index] = Sender()
+            if id(candidate) == freed:
+                return candidate
+        return None
 
     lonely = Signal()
-    kept = [Sender() for _ in range(300)]
     reused = 0
     with record_signals() as recording:
         for sender in kept:
             lonely.send(sender=sender)
+        del sender
         for _ in range(10):
-            sender = at_the_address_of(id(kept.pop()))
-            if sender is not None:
+            replacement = a_new_sender_at_a_freed_address()
+            if replacement is not None:
                 reused += 1
-                lonely.send(sender=sender)
-                del sender
-    assert reused >= 3, "ids were not reused: the case is not tested"
+                lonely.send(sender=replacement)
+                del replacement
+    assert reused >= 5, "ids were not reused: the case is not tested"
     assert sum(orphan.count for orphan in recording.orphans.values()) == 300 + reused
     assert recording.to_stats()["summary"]["orphans"] == 300 + reused
 
