@@ -8,7 +8,7 @@ Time on a shared machine moves with its load (runs of bench/run.py a few
 minutes apart differ by 10 % and more); callgrind's count of executed
 instructions does not: the same code, inputs and hash seed give the same
 count. Each case runs a worker twice under callgrind, with 0 and with
-``BATCHES`` batches of 300 sends; the difference over the sends is the cost
+``BATCHES`` batches of 300 sends (12,000); the difference over the sends is the cost
 of one. The same workload as bench/run.py's micro section: post_save's
 keyword arguments, 30 sender classes, 0, 1 or 3 receivers; "steady" is one
 long recording past the caps, "detailed" a fresh recording per batch.
@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BATCHES = 4
+# Enough sends that the few million instructions by which two runs of the
+# same worker differ (addresses, and so dict probes) weigh little per send.
+BATCHES = 40
 SENDS = BATCHES * 300
 RECEIVER_COUNTS = (0, 1, 3)
 MODES = ("plain", "installed", "steady", "detailed")
@@ -120,11 +122,16 @@ else:
 """
 
 
+# The same addresses every run, where the kernel allows it.
+SETARCH = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else []
+
+
 def count(script: Path, mode: str, batches: int, receivers: int) -> int:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     completed = subprocess.run(
         [
+            *SETARCH,
             "valgrind",
             "--tool=callgrind",
             "--callgrind-out-file=/dev/null",

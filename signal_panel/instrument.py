@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
 from django.dispatch import Signal, dispatcher
 
 from signal_panel import (
@@ -109,6 +109,7 @@ def _hooks() -> dict[str, Any]:
     return {
         "recordings": state.recordings,
         "request_started": request_started,
+        "request_finished": request_finished,
         "begin": dispatch.begin,
         "end": dispatch.end,
         "finished": dispatch.finished,

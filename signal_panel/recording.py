@@ -111,7 +111,7 @@ class Recording:
                 self.describe_sender(sender),
                 hold_sender(sender),
                 id(sender),
-                weakly(connected) if connected else None,
+                weakly(list(connected)) if connected else None,
             )
         else:  # A new sender object per send: one bucket per signal.
             key = (id(signal), MANY)
@@ -162,11 +162,18 @@ class Recording:
             group.detailed < self.config.detailed_per_group
             and len(self.dispatches) < self.config.max_detailed
         ):
+            began, gc_began = perf_counter(), pauses.total
             group.detailed += 1
             record = self._detail(dispatch, group, number, parent_number)
+            # The connections as they are before any receiver runs.
+            record.connected = list(dispatch.connected)
             if self.config.capture_call_site:
                 record.call_site = call_site()
             self.dispatches.append(record)
+            # Describing it is the recorder's work, not the dispatch's: the
+            # dispatch starts after it.
+            dispatch.start += perf_counter() - began
+            dispatch.gc_start += pauses.total - gc_began
         self._open[dispatch.id] = (group, record, number, parent_number)
 
     def finish(self, dispatch: Dispatch) -> None:
@@ -225,7 +232,10 @@ class Recording:
         record.duration = dispatch.duration or 0.0
         record.gc = dispatch.gc
         record.calls = [self._call_record(call) for call in dispatch.calls]
-        record.not_called = not_called(dispatch)
+        connected, record.connected = record.connected, None
+        record.not_called = not_called(
+            dispatch, dispatch.connected if connected is None else connected
+        )
         if dispatch.error is not None:
             record.error = error_record(dispatch.error)
 

@@ -97,6 +97,7 @@ class DispatchRecord:
     __slots__ = (
         "call_site",
         "calls",
+        "connected",
         "duration",
         "error",
         "gc",
@@ -138,6 +139,8 @@ class DispatchRecord:
         self.kwargs = kwargs
         self.model_context = [pair for pair in kwargs if pair[0] in MODEL_CONTEXT]
         self.call_site: list[Any] | None = None
+        # The signal's connections before its receivers ran (until complete).
+        self.connected: list[Any] | None = None
         self.start = dispatch.start
         self.duration = 0.0
         # Seconds of garbage collection while it ran.
@@ -245,15 +248,16 @@ def hold_sender(sender: Any) -> Callable[[], Any]:
         return lambda: sender
 
 
-def not_called(dispatch: Dispatch) -> list[dict[str, str]]:
-    """Receivers connected to the signal that did not run, each with why."""
+def not_called(dispatch: Dispatch, connected: list[Any]) -> list[dict[str, str]]:
+    """Receivers of ``connected`` (the signal's connections) that did not run
+    in ``dispatch``, each with why."""
     # _make_id, not id(): a weakly connected bound method is a new object
     # each time its WeakMethod is called.
     called = {_make_id(call.receiver) for call in dispatch.calls}
     live = {_make_id(receiver) for receiver in dispatch.receivers}
     sender_key = _make_id(dispatch.sender)
     result = []
-    for entry in dispatch.connected:
+    for entry in connected:
         lookup_key, ref = entry[0], entry[1]
         sender_ref = entry[2] if len(entry) == 4 else None
         receiver = ref() if isinstance(ref, weakref.ReferenceType) else ref

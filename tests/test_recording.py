@@ -523,15 +523,15 @@ class TestTimeOutsideReceivers:
         run: it must not count as the dispatch's time."""
         import time
 
-        from signal_panel.recording import Recording
+        from signal_panel.describe import Describer
 
-        original = Recording.start
+        original = Describer.kwargs
 
-        def slow_start(self, dispatch):
-            time.sleep(0.05)
-            original(self, dispatch)
+        def slow_kwargs(self, named):
+            time.sleep(0.05)  # Describing the keyword arguments, slowly.
+            return original(self, named)
 
-        monkeypatch.setattr(Recording, "start", slow_start)
+        monkeypatch.setattr(Describer, "kwargs", slow_kwargs)
         signal = Signal()
         signal.connect(lambda sender, **kwargs: "fast", weak=False)
         with record_signals() as recording:

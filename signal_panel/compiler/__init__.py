@@ -60,7 +60,8 @@ else:
         try:
             UNRECORDED
         finally:
-            _sp_finished(self)
+            if self is _sp_request_finished:
+                _sp_finished(self)
     else:
         try:
             RECORDED

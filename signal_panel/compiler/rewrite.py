@@ -17,13 +17,12 @@ from typing import Any
 
 PREFIX = "_sp_"
 
-# Around Django's ``a, b = self._live_receivers(sender)``: the connections
-# before Django resolves (it may drop dead ones), then the receivers it found.
-# The copy is let go at once: it must not keep a receiver that another one
-# disconnects during the send alive (``started`` keeps it weakly). When none
-# is live, the dispatch keeps it (no receiver runs) for the orphan's reasons.
+# Around Django's ``a, b = self._live_receivers(sender)``: the connection list
+# before Django resolves (to drop dead receivers it makes a new one, it does
+# not change this one), then the receivers it found. The dispatch keeps that
+# list until it ends, for the receivers that did not run and why.
 _RESOLVE = """
-_sp_connected = self.receivers[:]
+_sp_connected = self.receivers
 RESOLVE
 if SYNC or ASYNC:
     _sp_started(_sp_d, _sp_connected, SYNC, ASYNC)
