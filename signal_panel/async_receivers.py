@@ -21,7 +21,15 @@ from time import perf_counter
 from typing import Any
 
 from signal_panel import state
-from signal_panel.calls import Dispatch, ReceiverCall, unrecorded
+from signal_panel.calls import (
+    START,
+    TOKEN,
+    Call,
+    Dispatch,
+    new_call,
+    raised,
+    returned,
+)
 from signal_panel.dispatch import fail
 
 _gather = asyncio.gather
@@ -29,51 +37,57 @@ _gather = asyncio.gather
 timed_runners: dict[Any, Callable[..., Any]] = {}
 
 
-def aenter(dispatch: Dispatch | None, receiver: Any) -> ReceiverCall:
+def aenter(dispatch: Dispatch | None, receiver: Any) -> Call:
     """Django is about to await an async receiver: its call, started and
     made the current one of this context."""
     call = _new_call(dispatch, receiver)
-    with contextlib.suppress(Exception):
-        call.token = state.set_current(call)
-    call.start = perf_counter()
+    try:  # noqa: SIM105  (not an object per call)
+        call[TOKEN] = state.set_current(call)
+    except Exception:
+        pass
+    call[START] = perf_counter()
     return call
 
 
-def adone(dispatch: Dispatch | None, call: ReceiverCall, result: Any) -> None:
+def adone(dispatch: Dispatch | None, call: Call, result: Any) -> None:
     """The async receiver of ``call`` returned ``result``."""
-    call.returned(result)
+    returned(call, result)
     _leave(call)
 
 
-def afailed(dispatch: Dispatch | None, call: ReceiverCall, exc: BaseException) -> None:
+def afailed(dispatch: Dispatch | None, call: Call, exc: BaseException) -> None:
     """The async receiver of ``call`` raised ``exc`` (which goes on up)."""
-    with contextlib.suppress(Exception):
-        call.raised(exc)
+    try:
+        raised(call, exc)
         _leave(call)
         if dispatch is not None:
             dispatch.cyclic = True
+    except Exception:
+        pass
 
 
-def _new_call(dispatch: Dispatch | None, receiver: Any) -> ReceiverCall:
-    """A new call of an async receiver, in the dispatch's calls (none if the
-    send has ended: a sibling raised, and the send went on without it)."""
+def _new_call(dispatch: Dispatch | None, receiver: Any) -> Call:
+    """A new call of an async receiver, in the dispatch's calls (in none if
+    the send has ended: a sibling raised, and the send went on without it).
+    Never raises."""
     try:
         if dispatch is not None:
-            call = ReceiverCall(dispatch, receiver, True, dispatch.next_async)
-            call.dispatch = None  # No reference back: no cycle to break.
+            call = new_call(receiver, dispatch.next_async, id(dispatch))
             dispatch.next_async += 1
             dispatch.calls.append(call)
             return call
     except Exception as exc:
         fail(state.active(), exc)
-    return unrecorded(receiver, True)
+    return [receiver, None, 0.0, None, None, None, None, None, None, None]
 
 
-def _leave(call: ReceiverCall) -> None:
-    token, call.token = call.token, None
+def _leave(call: Call) -> None:
+    token, call[TOKEN] = call[TOKEN], None
     if token is not None:
-        with contextlib.suppress(Exception):  # A context of another task.
+        try:  # noqa: SIM105
             state.reset_current(token)
+        except Exception:
+            pass  # A context of another task.
 
 
 def parallel(
@@ -112,7 +126,6 @@ def _tasks(
             tasks.append(coroutine)
             continue
         call = _new_call(dispatch, receiver)
-        call.start = perf_counter()
         with contextlib.suppress(Exception):
             loop.call_soon(_starting, call, coroutine)
         token = state.set_current(call)
@@ -127,23 +140,23 @@ def _tasks(
     return tasks
 
 
-def _starting(call: ReceiverCall, coroutine: Any) -> None:
+def _starting(call: Call, coroutine: Any) -> None:
     """Run by the loop just before the task's first step (unless an eager
     task factory ran it already). Never raises: the loop would log it."""
     with contextlib.suppress(Exception):
         if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
-            call.start = perf_counter()
+            call[START] = perf_counter()
 
 
-def _task_done(call: ReceiverCall, task: asyncio.Task[Any]) -> None:
+def _task_done(call: Call, task: asyncio.Task[Any]) -> None:
     """A receiver's task is done. Never raises: the loop would log it."""
     with contextlib.suppress(Exception):
         if task.cancelled():
-            call.raised(asyncio.CancelledError())
+            raised(call, asyncio.CancelledError())
         elif task.exception() is not None:
-            call.raised(task.exception())  # type: ignore[arg-type]
+            raised(call, task.exception())  # type: ignore[arg-type]
         else:
-            call.returned(task.result())
+            returned(call, task.result())
 
 
 async def _awaited(dispatch: Dispatch, receiver: Any, coroutine: Any) -> Any:

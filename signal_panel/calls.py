@@ -1,16 +1,34 @@
 """A dispatch in flight and its receivers' calls: what the hot path fills in.
 
 A :class:`Dispatch` is one call of ``send``/``send_robust``/``asend``/
-``asend_robust`` while something records it; a :class:`ReceiverCall` is one
-receiver's run inside it. Both hold the user's own objects only until the
+``asend_robust`` while something records it. Each receiver's run inside it
+is a *call*: a plain list, cheap to make on every send, in this layout
+(:data:`RECEIVER` … :data:`OWNER` name its places)::
+
+    [receiver, index, start, stop, result, error, queries, nested, token, owner]
+
+- ``index``: the receiver's position among the dispatch's live receivers
+  (None for a sync receiver of a compiled send: the n-th such call is the
+  n-th receiver);
+- ``start``/``stop``: ``perf_counter()`` when it began and ended (``stop``
+  None while it runs);
+- ``queries``: ``{alias: [count, seconds]}`` of its own SQL; ``nested``:
+  ``[count, seconds]`` of the SQL of dispatches sent from inside it;
+- ``token``: an async call is the context's current one while it runs,
+  ``token`` resets that; ``owner``: ``id()`` of its dispatch, the parent of
+  dispatches sent from inside an async call.
+
+The timing rule of every receiver: :func:`new_call` starts it,
+:func:`returned` or :func:`raised` ends it. The compiled copies of Django's
+send methods (``compiler.rewrite``) write the same places inline for sync
+receivers, where a function call would be most of the cost.
+
+Both a dispatch and its calls hold the user's own objects only until the
 send ends, when the recordings have copied what they keep (``records``).
-A ``ReceiverCall``'s ``returned()``/``raised()`` is the one timing rule of
-every receiver.
 """
 
 from __future__ import annotations
 
-import itertools
 from time import perf_counter
 from typing import Any
 
@@ -19,73 +37,35 @@ from django.dispatch import Signal
 from signal_panel import pauses, state
 from signal_panel.state import Sink
 
-_dispatch_ids = itertools.count(1)
+RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER = range(10)
+Call = list[Any]
 
 
-class ReceiverCall:
-    """One receiver run inside one dispatch: when it started, how long it
-    took, what it returned or raised, and the SQL it ran."""
-
-    __slots__ = (
-        "dispatch",
-        "dispatch_id",
-        "duration",
-        "error",
-        "index",
-        "is_async",
-        "nested_queries",
-        "queries",
-        "receiver",
-        "result",
-        "start",
-        "token",
-    )
-
-    def __init__(
-        self, dispatch: Dispatch, receiver: Any, is_async: bool = False, index: int = 0
-    ) -> None:
-        # Probes only: the dispatch they were handed out for.
-        self.dispatch: Dispatch | None = dispatch
-        # The parent of the dispatches sent from inside this call.
-        self.dispatch_id: int | None = dispatch.id
-        self.receiver = receiver
-        self.is_async = is_async
-        # Position among the dispatch's live receivers.
-        self.index = index
-        self.start = 0.0
-        self.duration: float | None = None
-        self.result: Any = None
-        self.error: BaseException | None = None
-        # {alias: [count, seconds]} of SQL run by this receiver itself.
-        self.queries: dict[str, list[Any]] | None = None
-        # [count, seconds] of SQL run by dispatches nested inside this receiver.
-        self.nested_queries: list[Any] | None = None
-        # Async calls: resets the context's current call when the call ends.
-        self.token: Any = None
-
-    def returned(self, result: Any) -> None:
-        """The receiver returned ``result``: the end of its call."""
-        self.duration = perf_counter() - self.start
-        self.result = result
-
-    def raised(self, exc: BaseException) -> None:
-        """The receiver raised ``exc``: the end of its call."""
-        self.duration = perf_counter() - self.start
-        self.error = exc
-
-    def __getattr__(self, name: str) -> Any:
-        # Django reads receiver.__qualname__ when logging send_robust errors.
-        return getattr(object.__getattribute__(self, "receiver"), name)
+def new_call(receiver: Any, index: int | None, owner: int | None) -> Call:
+    """A call of ``receiver``, starting now."""
+    return [receiver, index, perf_counter(), None, None, None, None, None, None, owner]
 
 
-def unrecorded(receiver: Any, is_async: bool) -> ReceiverCall:
-    """A call timed as usual but recorded nowhere."""
-    call: ReceiverCall = object.__new__(ReceiverCall)
-    call.dispatch = call.dispatch_id = call.token = None
-    call.receiver, call.is_async, call.index = receiver, is_async, 0
-    call.queries = call.nested_queries = call.error = call.result = None
-    call.start, call.duration = perf_counter(), None
-    return call
+def returned(call: Call, result: Any) -> None:
+    """The receiver of ``call`` returned ``result``: the end of its call."""
+    call[STOP] = perf_counter()
+    call[RESULT] = result
+
+
+def raised(call: Call, exc: BaseException) -> None:
+    """The receiver of ``call`` raised ``exc``: the end of its call."""
+    call[STOP] = perf_counter()
+    call[ERROR] = exc
+
+
+def duration(call: Call) -> float:
+    """Seconds the call took (0 while it runs)."""
+    stop = call[STOP]
+    return 0.0 if stop is None else float(stop - call[START])
+
+
+def query_count(call: Call) -> int:
+    return sum(count for count, _ in (call[QUERIES] or {}).values())
 
 
 class Dispatch:
@@ -100,13 +80,11 @@ class Dispatch:
         "error",
         "gc",
         "gc_start",
-        "id",
         "method",
         "named",
         "next_async",
-        "next_sync",
         "parent",
-        "parent_id",
+        "parent_key",
         "probe",
         "receivers",
         "recordings",
@@ -114,8 +92,12 @@ class Dispatch:
         "sender",
         "signal",
         "start",
+        "sync_count",
         "token",
     )
+    # Set when the send ends: seconds it took, of which collector pauses.
+    duration: float
+    gc: float
 
     def __init__(
         self,
@@ -126,43 +108,59 @@ class Dispatch:
         probe: bool,
         recordings: tuple[Sink, ...],
     ) -> None:
-        self.id = next(_dispatch_ids)
         self.recordings = recordings
         self.signal = signal
         self.method = method
         self.sender = sender
         self.named: dict[str, Any] | None = named
-        # The dispatch, or the receiver's call, this one is nested in.
+        # The dispatch, or the receiver's call, this one is nested in; and
+        # id() of the dispatch it is nested in (the recordings number them).
         parent = state.current()
         if parent is None:
-            self.parent_id = None
+            self.parent_key = None
         elif parent.__class__ is Dispatch:
-            self.parent_id = parent.id
+            self.parent_key = id(parent)
             if parent.running is not None:
                 parent = parent.running
         else:
-            self.parent_id = parent.dispatch_id
-        self.parent: Dispatch | ReceiverCall | None = parent
+            self.parent_key = parent[OWNER]
+        self.parent: Dispatch | Call | None = parent
         # Whether probes stand in for the receivers (the fallback).
         self.probe = probe
-        # Whether something may refer back to it (probes, a traceback):
-        # reference cycles that end() breaks.
+        # Whether something may refer back to it (a traceback of an error it
+        # keeps) or its probes must be swapped out of the responses: end()
+        # then lets go of everything it holds.
         self.cyclic = probe
-        # The sync receiver running now: the parent of nested sends and the
-        # owner of SQL queries.
-        self.running: ReceiverCall | None = None
-        # The index the next sync and async receivers' calls get.
-        self.next_sync = self.next_async = 0
+        # The call of the sync receiver running now: the parent of nested
+        # sends and the owner of SQL queries.
+        self.running: Call | None = None
+        # How many of the receivers are sync (they come first), and the index
+        # the next async receiver's call gets.
+        self.sync_count = self.next_async = 0
         # Set by started(): the receivers Django resolved, and its connection
         # list as it was before (for the receivers that did not run, and why).
         self.receivers: list[Any] = []
         self.connected: list[Any] = []
-        self.calls: list[ReceiverCall] = []
-        self.duration: float | None = None
+        self.calls: list[Call] = []
         self.error: BaseException | None = None
         self.armed = True
         self.token: Any = None
         # Collector pauses while it ran: the total when it started, then its own.
         self.gc_start = pauses.total
-        self.gc = 0.0
         self.start = perf_counter()
+
+
+class Probe:
+    """What the fallback hands Django in a receiver's place (see ``probes``):
+    calling it runs and times the receiver in ``call``."""
+
+    __slots__ = ("call", "dispatch", "receiver")
+
+    def __init__(self, dispatch: Dispatch, receiver: Any, index: int) -> None:
+        self.dispatch: Dispatch | None = dispatch
+        self.receiver = receiver
+        self.call = new_call(receiver, index, id(dispatch))
+
+    def __getattr__(self, name: str) -> Any:
+        # Django reads receiver.__qualname__ when logging send_robust errors.
+        return getattr(object.__getattribute__(self, "receiver"), name)

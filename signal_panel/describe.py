@@ -20,13 +20,15 @@ from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Manager, Model
 from django.db.models.query import QuerySet
 from django.dispatch import Signal
+from django.dispatch.dispatcher import NONE_ID
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, Promise, empty
 
-from signal_panel.scan import signal_name
+from signal_panel.scan import known_class, signal_name
 
 MASK = "********"
 MAX_KWARGS = 50
@@ -311,3 +313,33 @@ def source_location(func: Any) -> tuple[str, int] | None:
     if code is None:
         return None
     return code.co_filename, code.co_firstlineno
+
+
+def connected_sender(
+    sender_key: Any, sender_ref: Any, describer: Describer
+) -> str | None:
+    """The sender a receiver was connected for (its key and reference in
+    ``Signal.receivers``), described; None for any sender."""
+    if sender_key == NONE_ID:
+        return None
+    sender = sender_for(sender_key, sender_ref)
+    return (
+        describer.value(sender) if sender is not None else f"<object id {sender_key}>"
+    )
+
+
+def sender_for(sender_key: Any, sender_ref: Any) -> Any:
+    """The sender object of a connection, if it can be found: Django 6 keeps
+    a weak reference to it; 5.2 only its id, for which models and classes of
+    loaded modules are looked up."""
+    if sender_ref is not None:
+        return sender_ref()
+    return _model_with_id(sender_key) or known_class(sender_key)
+
+
+def _model_with_id(key: Any) -> type | None:
+    # Django 5.2 keeps only id(sender); senders are most often models.
+    for model in apps.get_models(include_auto_created=True):
+        if id(model) == key:
+            return model  # type: ignore[no-any-return]  # Django is untyped.
+    return None

@@ -26,9 +26,8 @@ from typing import Any
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
-from signal_panel.describe import Describer, callable_name
+from signal_panel.describe import Describer, callable_name, connected_sender
 from signal_panel.records import DEAD_WEAK, GARBAGE_COLLECTED
-from signal_panel.registry import connected_sender
 from signal_panel.scan import known_signals
 
 NOT_SENT = "signal not sent"

@@ -5,14 +5,14 @@ in them, see ``compiler``) call these functions, in Django's own frame:
 
     begin()          a Dispatch for this send, made the current one
     started()        Django resolved these receivers: the recordings open it
-    enter()          Django is about to call a sync receiver: its ReceiverCall
-    done()/failed()  ... which returned or raised
+    ...              each sync receiver's call is timed inline (``calls``)
+    failed()         ... unless it raised
     end()            the send returned or raised: the recordings record it
 
-The objects it fills in are in ``calls``; async receivers go through
-``async_receivers``, the fallback's probes through ``probes``. Every step is
-guarded: if the recorder fails, the send still happens exactly as Django
-would do it, and the recording lists the failure.
+Async receivers go through ``async_receivers``; the fallback's probes
+through ``probes``. Every step is guarded: if the recorder fails, the send
+still happens exactly as Django would do it, and the recording lists the
+failure.
 """
 
 from __future__ import annotations
@@ -27,7 +27,16 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signal_panel import pauses, state
-from signal_panel.calls import Dispatch, ReceiverCall, unrecorded
+from signal_panel.calls import (
+    ERROR,
+    NESTED,
+    QUERIES,
+    RESULT,
+    Call,
+    Dispatch,
+    Probe,
+    raised,
+)
 from signal_panel.state import Sink
 
 
@@ -44,9 +53,18 @@ def begin(
         recordings = state.recordings()
         if not recordings:
             return None
-        recordings = recording_this(recordings, signal, sender)
-        if not recordings:
-            return None
+        if len(recordings) == 1:  # The usual case, without a new tuple.
+            recording = recordings[0]
+            if (
+                recording.end is not None
+                or id(signal) in recording.ignored_signals
+                or id(sender) in recording.ignored_senders
+            ):
+                return None
+        else:
+            recordings = recording_this(recordings, signal, sender)
+            if not recordings:
+                return None
         if not signal.receivers or (
             signal.use_caching and _cached_none(signal, sender)
         ):
@@ -71,15 +89,6 @@ def recording_this(
     block) keeps a copy of the context: its sends after the end belong to no
     recording.
     """
-    if len(recordings) == 1:  # The usual case, without a new tuple.
-        recording = recordings[0]
-        if (
-            recording.end is None
-            and id(signal) not in recording.ignored_signals
-            and id(sender) not in recording.ignored_senders
-        ):
-            return recordings
-        return ()
     return tuple(
         recording
         for recording in recordings
@@ -104,7 +113,7 @@ def started(
 ) -> None:
     """Django resolved these receivers; ``connected`` is its connection list
     as it was before."""
-    dispatch.next_async = len(sync_receivers)
+    dispatch.next_async = dispatch.sync_count = len(sync_receivers)
     try:
         dispatch.armed = False
         # Django's list as it was (it makes a new one to drop dead receivers),
@@ -119,41 +128,10 @@ def started(
         fail(dispatch.recordings, exc)
 
 
-def enter(dispatch: Dispatch, receiver: Any) -> ReceiverCall:
-    """Django is about to call a sync receiver: its call, started."""
-    try:
-        # ReceiverCall.__init__ inlined (a call less per receiver). No
-        # reference back to the dispatch: no cycle to break when it ends.
-        call: ReceiverCall = _new_call(ReceiverCall)
-        call.receiver = receiver
-        call.index = dispatch.next_sync
-        call.is_async = False
-        call.error = call.queries = call.nested_queries = None
-        dispatch.next_sync += 1
-        dispatch.calls.append(call)
-        dispatch.running = call
-    except Exception as exc:
-        fail(state.active(), exc)
-        call = unrecorded(receiver, False)
-    call.start = perf_counter()
-    return call
-
-
-_new_call = object.__new__
-
-
-def done(dispatch: Dispatch, call: ReceiverCall, result: Any) -> None:
-    """The sync receiver of ``call`` returned ``result``
-    (``ReceiverCall.returned``, inlined: it runs for every receiver)."""
-    call.duration = perf_counter() - call.start
-    call.result = result
-    dispatch.running = None
-
-
-def failed(dispatch: Dispatch, call: ReceiverCall, exc: BaseException) -> None:
+def failed(dispatch: Dispatch, call: Call, exc: BaseException) -> None:
     """The sync receiver of ``call`` raised ``exc`` (which goes on up)."""
     try:
-        call.raised(exc)
+        raised(call, exc)
         dispatch.running = None
         dispatch.cyclic = True  # The traceback holds the send's frame.
     except Exception:
@@ -182,8 +160,8 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
                 )
         else:
             parent = dispatch.parent
-            if parent is not None and parent.__class__ is not Dispatch:
-                _roll_up_queries(dispatch, parent)  # type: ignore[arg-type]
+            if parent is not None and parent.__class__ is list:
+                _roll_up_queries(dispatch, parent)
             for recording in recordings:
                 try:
                     recording.finish(dispatch)
@@ -211,10 +189,12 @@ def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> Non
     try:
         if responses and dispatch.probe:
             for index, (receiver, response) in enumerate(responses):
-                if isinstance(receiver, ReceiverCall):
+                # type(), not isinstance(): that would read __class__ of any
+                # object, and evaluate a lazy one.
+                if issubclass(type(receiver), Probe):
                     responses[index] = (receiver.receiver, response)
-        for call in dispatch.calls:
-            call.dispatch = call.result = call.error = None
+        for call in dispatch.calls:  # A frame kept by a traceback holds one.
+            call[RESULT] = call[ERROR] = None
         dispatch.calls = []
         dispatch.named = dispatch.running = dispatch.parent = None
         dispatch.recordings = ()
@@ -223,21 +203,21 @@ def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> Non
         fail(recordings, exc)
 
 
-def _roll_up_queries(dispatch: Dispatch, parent: ReceiverCall) -> None:
-    """Add a nested dispatch's SQL (its own and deeper) to the receiver around it."""
+def _roll_up_queries(dispatch: Dispatch, parent: Call) -> None:
+    """Add a nested dispatch's SQL (its own and deeper) to the call around it."""
     count, seconds = 0, 0.0
     for call in dispatch.calls:
-        for alias_count, alias_seconds in (call.queries or {}).values():
+        for alias_count, alias_seconds in (call[QUERIES] or {}).values():
             count += alias_count
             seconds += alias_seconds
-        if call.nested_queries:
-            count += call.nested_queries[0]
-            seconds += call.nested_queries[1]
+        if call[NESTED]:
+            count += call[NESTED][0]
+            seconds += call[NESTED][1]
     if count:
-        if parent.nested_queries is None:
-            parent.nested_queries = [0, 0.0]
-        parent.nested_queries[0] += count
-        parent.nested_queries[1] += seconds
+        if parent[NESTED] is None:
+            parent[NESTED] = [0, 0.0]
+        parent[NESTED][0] += count
+        parent[NESTED][1] += seconds
 
 
 def fail(recordings: tuple[Sink, ...], exc: BaseException) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 
 from django.core.signals import request_finished, request_started
@@ -114,8 +115,7 @@ def _hooks() -> dict[str, Any]:
         "end": dispatch.end,
         "finished": dispatch.finished,
         "started": dispatch.started,
-        "enter": dispatch.enter,
-        "done": dispatch.done,
+        "clock": perf_counter,
         "failed": dispatch.failed,
         "aenter": async_receivers.aenter,
         "adone": async_receivers.adone,

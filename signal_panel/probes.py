@@ -18,47 +18,49 @@ from django.core.signals import request_started
 from django.dispatch import Signal
 
 from signal_panel import state
-from signal_panel.calls import Dispatch, ReceiverCall
+from signal_panel.calls import START, Dispatch, Probe, raised, returned
 from signal_panel.dispatch import begin, end, fail, finished, started
 
 
-class SyncProbe(ReceiverCall):
+class SyncProbe(Probe):
     """Django calls it in a sync receiver's place."""
 
     __slots__ = ()
 
     def __call__(self, **kwargs: Any) -> Any:
-        self.dispatch.calls.append(self)  # type: ignore[union-attr]
-        token = state.set_current(self)
-        self.start = perf_counter()
+        call = self.call
+        self.dispatch.calls.append(call)  # type: ignore[union-attr]
+        token = state.set_current(call)
+        call[START] = perf_counter()
         try:
             result = self.receiver(**kwargs)
         except BaseException as exc:
-            self.raised(exc)
+            raised(call, exc)
             raise
         finally:
             state.reset_current(token)
-        self.returned(result)
+        returned(call, result)
         return result
 
 
-class AsyncProbe(ReceiverCall):
+class AsyncProbe(Probe):
     """Django calls it in an async receiver's place: its coroutine times it."""
 
     __slots__ = ()
 
     async def __call__(self, **kwargs: Any) -> Any:
-        self.dispatch.calls.append(self)  # type: ignore[union-attr]
-        token = state.set_current(self)
-        self.start = perf_counter()
+        call = self.call
+        self.dispatch.calls.append(call)  # type: ignore[union-attr]
+        token = state.set_current(call)
+        call[START] = perf_counter()
         try:
             result = await self.receiver(**kwargs)
         except BaseException as exc:
-            self.raised(exc)
+            raised(call, exc)
             raise
         finally:
             state.reset_current(token)
-        self.returned(result)
+        returned(call, result)
         return result
 
 
@@ -161,9 +163,9 @@ def probe_receivers(
         started(dispatch, connected, sync_receivers, async_receivers)
         first_async = len(sync_receivers)
         return (
-            [SyncProbe(dispatch, r, False, i) for i, r in enumerate(sync_receivers)],
+            [SyncProbe(dispatch, r, i) for i, r in enumerate(sync_receivers)],
             [
-                AsyncProbe(dispatch, r, True, first_async + i)
+                AsyncProbe(dispatch, r, first_async + i)
                 for i, r in enumerate(async_receivers)
             ],
         )

@@ -10,7 +10,7 @@ block pops the last wrapper of that list when it exits: it must find its
 own) and without patching ``ConnectionHandler``.
 
 While a receiver runs, the context's current call (``state.current()``) is
-its ``ReceiverCall`` (or its ``Dispatch``, whose ``running`` is the call); the
+its call (or its ``Dispatch``, whose ``running`` is the call); the
 wrapper times the query and charges it there, so a query of a nested
 dispatch goes to the innermost receiver. Outside receivers a query costs one
 context-variable read more.
@@ -27,7 +27,7 @@ from typing import Any
 from django.db.backends.utils import CursorWrapper
 
 from signal_panel import state
-from signal_panel.calls import Dispatch
+from signal_panel.calls import QUERIES, Call, Dispatch
 
 _lock = threading.Lock()
 _originals: dict[str, Callable[..., Any]] = {}
@@ -54,12 +54,12 @@ def _metered(original: Callable[..., Any]) -> Callable[..., Any]:
     return execute
 
 
-def charge(call: Any, alias: str, seconds: float) -> None:
+def charge(call: Call, alias: str, seconds: float) -> None:
     """Add one query of ``alias`` to ``call``. Never raises."""
     try:
-        queries = call.queries
+        queries = call[QUERIES]
         if queries is None:
-            queries = call.queries = {}
+            queries = call[QUERIES] = {}
         counter = queries.get(alias)
         if counter is None:
             queries[alias] = [1, seconds]

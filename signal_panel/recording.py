@@ -22,7 +22,20 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id
 
 from signal_panel import pauses, report, stats
-from signal_panel.calls import Dispatch, ReceiverCall
+from signal_panel.calls import (
+    ERROR,
+    INDEX,
+    NESTED,
+    QUERIES,
+    RECEIVER,
+    RESULT,
+    START,
+    STOP,
+    Call,
+    Dispatch,
+    duration,
+    query_count,
+)
 from signal_panel.conf import Config, get_config
 from signal_panel.describe import (
     DEFAULT_SECRET_PATTERN,
@@ -84,7 +97,7 @@ class Recording:
         self.orphans: dict[tuple[int, int], Orphan] = {}
         self.failures: list[str] = []
         # The dispatches sent so far (their numbers), and those not ended yet
-        # by Dispatch.id: (group, record, number, the parent's number).
+        # by id(): (group, record, number, the parent's number).
         self.numbered = 0
         self._open: dict[int, tuple[Group, DispatchRecord | None, int, int | None]] = {}
         # Keys for orphan counters whose sender was freed and its id reused.
@@ -155,7 +168,7 @@ class Recording:
                     sender_ref,
                 )
         self.numbered = number = self.numbered + 1
-        parent = self._open.get(dispatch.parent_id or 0)  # Numbers start at 1.
+        parent = self._open.get(dispatch.parent_key)  # type: ignore[arg-type]
         parent_number = parent[2] if parent is not None else None
         record = None
         if (
@@ -174,27 +187,32 @@ class Recording:
             # dispatch starts after it.
             dispatch.start += perf_counter() - began
             dispatch.gc_start += pauses.total - gc_began
-        self._open[dispatch.id] = (group, record, number, parent_number)
+        self._open[id(dispatch)] = (group, record, number, parent_number)
 
     def finish(self, dispatch: Dispatch) -> None:
         """The send returned or raised; fold it into its group and record."""
-        group, record, number, parent_number = self._open.pop(dispatch.id)
+        group, record, number, parent_number = self._open.pop(id(dispatch))
         duration = dispatch.duration or 0.0
         group.count += 1
         group.total += duration
         failed = dispatch.error is not None
         totals = group.receiver_totals
         runs = group.receiver_runs
+        sync = 0
         for call in dispatch.calls:
-            # call.index: the receiver's position in dispatch.receivers.
-            totals[call.index] += call.duration or 0.0
-            runs[call.index] += 1
-            if call.error is not None:
+            # The receiver's position in dispatch.receivers: the n-th sync
+            # receiver's call of a compiled send is the n-th receiver.
+            index = call[INDEX]
+            if index is None:
+                index, sync = sync, sync + 1
+            stop = call[STOP]
+            if stop is not None:
+                totals[index] += stop - call[START]
+            runs[index] += 1
+            if call[ERROR] is not None:
                 failed = True
-            if call.queries:
-                group.receiver_queries[call.index] += sum(
-                    count for count, _ in call.queries.values()
-                )
+            if call[QUERIES]:
+                group.receiver_queries[index] += query_count(call)
         if failed:
             group.errors += 1
         if record is None and duration > group.max and group.detailed:
@@ -231,7 +249,14 @@ class Recording:
         record.start = dispatch.start
         record.duration = dispatch.duration or 0.0
         record.gc = dispatch.gc
-        record.calls = [self._call_record(call) for call in dispatch.calls]
+        sync_count, sync = dispatch.sync_count, 0
+        record.calls = []
+        for call in dispatch.calls:
+            index = call[INDEX]
+            if index is None:
+                index, sync = sync, sync + 1
+            record.calls.append(self._call_record(call, index >= sync_count))
+        record.calls.sort(key=lambda call: call.start)  # Sync and async mixed.
         connected, record.connected = record.connected, None
         record.not_called = not_called(
             dispatch, dispatch.connected if connected is None else connected
@@ -239,17 +264,17 @@ class Recording:
         if dispatch.error is not None:
             record.error = error_record(dispatch.error)
 
-    def _call_record(self, call: ReceiverCall) -> CallRecord:
-        error = error_record(call.error) if call.error is not None else None
+    def _call_record(self, call: Call, is_async: bool) -> CallRecord:
+        error = error_record(call[ERROR]) if call[ERROR] is not None else None
         return CallRecord(
-            callable_name(call.receiver),
-            call.is_async,
-            call.start,
-            call.duration or 0.0,
-            None if error else self.describer.value(call.result),
+            callable_name(call[RECEIVER]),
+            is_async,
+            call[START],
+            duration(call),
+            None if error else self.describer.value(call[RESULT]),
             error,
-            call.queries,
-            call.nested_queries,
+            call[QUERIES],
+            call[NESTED],
         )
 
     # Reading.

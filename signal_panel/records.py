@@ -21,12 +21,13 @@ from typing import Any
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
-from signal_panel.calls import Dispatch, ReceiverCall
+from signal_panel.calls import RECEIVER, Dispatch
 from signal_panel.describe import (
     Describer,
     callable_name,
     exception_message,
     qualified_name,
+    sender_for,
 )
 from signal_panel.scan import signal_name
 
@@ -130,7 +131,7 @@ class DispatchRecord:
         # The receiver whose run sent this dispatch, if any.
         parent = dispatch.parent
         self.parent_receiver = (
-            callable_name(parent.receiver) if isinstance(parent, ReceiverCall) else None
+            callable_name(parent[RECEIVER]) if parent.__class__ is list else None
         )
         self.signal = dispatch.signal
         self.signal_name = group.signal_name
@@ -253,7 +254,7 @@ def not_called(dispatch: Dispatch, connected: list[Any]) -> list[dict[str, str]]
     in ``dispatch``, each with why."""
     # _make_id, not id(): a weakly connected bound method is a new object
     # each time its WeakMethod is called.
-    called = {_make_id(call.receiver) for call in dispatch.calls}
+    called = {_make_id(call[RECEIVER]) for call in dispatch.calls}
     live = {_make_id(receiver) for receiver in dispatch.receivers}
     sender_key = _make_id(dispatch.sender)
     result = []
@@ -271,9 +272,9 @@ def not_called(dispatch: Dispatch, connected: list[Any]) -> list[dict[str, str]]
         if receiver_key in live:
             reason = "not reached: an earlier receiver raised"
         elif lookup_key[1] not in (NONE_ID, sender_key):
-            connected_for = sender_ref() if sender_ref is not None else None
+            connected_for = sender_for(lookup_key[1], sender_ref)
             reason = "connected for another sender" + (
-                f" ({describe_sender(connected_for)})"
+                f" ({Describer().value(connected_for)})"
                 if connected_for is not None
                 else ""
             )
@@ -283,10 +284,6 @@ def not_called(dispatch: Dispatch, connected: list[Any]) -> list[dict[str, str]]
             reason = "not live when the signal was sent"
         result.append({"name": name, "reason": reason})
     return result
-
-
-def describe_sender(sender: Any) -> str:
-    return Describer().value(sender)
 
 
 def error_record(exc: BaseException) -> dict[str, Any]:

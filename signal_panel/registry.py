@@ -11,12 +11,16 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from django.apps import apps
 from django.db.models.signals import ModelSignal
-from django.dispatch.dispatcher import NONE_ID, _make_id
+from django.dispatch.dispatcher import _make_id
 
-from signal_panel.describe import Describer, callable_name, source_location
-from signal_panel.scan import known_class, known_signals, signal_family
+from signal_panel.describe import (
+    Describer,
+    callable_name,
+    connected_sender,
+    source_location,
+)
+from signal_panel.scan import known_signals, signal_family
 
 
 def registry(
@@ -66,26 +70,3 @@ def receiver_identity(entry: tuple[Any, ...], describer: Describer) -> dict[str,
         "sender": connected_sender(sender_key, sender_ref, describer),
         "is_async": bool(entry[-1]),
     }
-
-
-def connected_sender(
-    sender_key: Any, sender_ref: Any, describer: Describer
-) -> str | None:
-    """The sender a receiver was connected for (its key in ``Signal.receivers``)."""
-    if sender_key == NONE_ID:
-        return None
-    if sender_ref is not None:
-        sender = sender_ref()
-    else:  # Django 5.2 keeps only id(sender): models and classes, found by id.
-        sender = _model_with_id(sender_key) or known_class(sender_key)
-    return (
-        describer.value(sender) if sender is not None else f"<object id {sender_key}>"
-    )
-
-
-def _model_with_id(key: Any) -> type | None:
-    # Django 5.2 keeps only id(sender); senders are most often models.
-    for model in apps.get_models(include_auto_created=True):
-        if id(model) == key:
-            return model  # type: ignore[no-any-return]  # Django is untyped.
-    return None

@@ -11,8 +11,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.dispatch import Signal, dispatcher
 
-from signal_panel import instrument, record_signals
-from signal_panel.calls import ReceiverCall
+from signal_panel import async_receivers, calls, instrument, record_signals
+from signal_panel.calls import Probe
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
@@ -51,7 +51,7 @@ def signal():
 
 
 def no_probes(responses):
-    return not any(isinstance(receiver, ReceiverCall) for receiver, _ in responses)
+    return not any(issubclass(type(receiver), Probe) for receiver, _ in responses)
 
 
 class TestSend:
@@ -353,12 +353,14 @@ class TestAsyncRecorderFailures:
     def test_a_failing_async_call_record_never_reaches_the_user(
         self, signal, monkeypatch, method
     ):
-        def broken(self, *args, **kwargs):
+        def broken(*args, **kwargs):
             raise RuntimeError("recorder bug")
 
         signal.connect(returns_one)
         signal.connect(async_returns_two)
-        monkeypatch.setattr(ReceiverCall, "__init__", broken)
+        # Making an async receiver's call: where the copies and the probes do.
+        monkeypatch.setattr(async_receivers, "new_call", broken)
+        monkeypatch.setattr(calls, "new_call", broken)
         send = getattr(signal, method)
         with record_signals() as recording:
             if method.startswith("a"):

@@ -88,15 +88,18 @@ class TestOrphanSends:
             }
         ]
 
-    def test_a_weak_receiver_that_died_says_so(self, connected):
+    def test_a_weak_receiver_that_died_says_so(self):
         class Listener:
             def heard(self, sender, **kwargs):
                 return "heard"
 
+        # A signal of its own: Django 6.1 leaves this dead connection in the
+        # signal's list (it does not flag it), for later sends to skip.
+        heard = Signal()
         with override_settings(DEBUG=False):  # DEBUG's check keeps receivers
-            echoed.connect(Listener().heard)  # a temporary's bound method
+            heard.connect(Listener().heard)  # a temporary's bound method
         with record_signals() as recording:
-            assert echoed.send(sender=Note) == []
+            assert heard.send(sender=Note) == []
         stats = recording.to_stats()
         [orphan] = stats["orphans"]
         assert orphan["receivers"] == [

@@ -84,9 +84,9 @@ class TestTree:
             "  created=True",
             "      > tests.testapp.receivers.audit_comment  1 query  -> 'audited'",
             "      - tests.testapp.receivers.comment_on_new_article"
-            "  not called: connected for another sender",
+            "  not called: connected for another sender (testapp.Article)",
             "  - tests.testapp.receivers.audit_comment"
-            "  not called: connected for another sender",
+            "  not called: connected for another sender (testapp.Comment)",
         ]
 
     def test_each_row_starts_with_its_offset_and_duration_in_ms(self, db):

@@ -99,7 +99,7 @@ def compile_send(
 
     Hooks: ``recordings`` (the gate's context-variable read),
     ``request_started``, ``begin``, ``end``, ``finished``, ``started``,
-    ``enter``/``done``/``failed`` for sync receivers, ``aenter``/``adone``/
+    ``clock`` and ``failed`` for sync receivers (timed inline), ``aenter``/``adone``/
     ``afailed`` for async ones awaited in Django's code, and ``parallel``,
     called as ``parallel(dispatch, runner, receivers, *coroutines)`` in place
     of ``runner(*coroutines)`` where Django hands the async receivers'

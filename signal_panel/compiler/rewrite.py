@@ -31,21 +31,35 @@ else:
 _sp_connected = None
 """
 
-# Around Django's ``response = receiver(signal=self, sender=sender, **named)``
-# (sync) and ``response = await receiver(...)`` or ``results[i] = await coro``
-# (async): ``enter`` starts the receiver's call, ``done`` or ``failed`` ends it.
-_TIMED = """
-_sp_call = ENTER(_sp_d, RECEIVER)
+# Around Django's ``response = receiver(signal=self, sender=sender, **named)``:
+# the receiver's call (the list of signal_panel.calls: receiver, index,
+# start, stop, result, error, queries, nested, token, owner), written inline,
+# for a function call per receiver would be most of the cost; it is the
+# running one (for its SQL and the sends it makes) while the receiver runs.
+_TIMED_SYNC = """
+_sp_call = [RECEIVER, None, _sp_clock(), None, None, None, None, None, None, None]
+_sp_d.calls.append(_sp_call)
+_sp_d.running = _sp_call
 try:
     CALL
 except BaseException as _sp_exc:
-    FAILED(_sp_d, _sp_call, _sp_exc)
+    _sp_failed(_sp_d, _sp_call, _sp_exc)
     raise
-DONE(_sp_d, _sp_call, RESPONSE)
+_sp_call[3] = _sp_clock()
+_sp_call[4] = RESPONSE
+_sp_d.running = None
 """
-SYNC_HOOKS = {"ENTER": "enter", "DONE": "done", "FAILED": "failed"}
-
-ASYNC_HOOKS = {"ENTER": "aenter", "DONE": "adone", "FAILED": "afailed"}
+# Around ``response = await receiver(...)`` or ``results[i] = await coro``:
+# ``aenter`` starts the async receiver's call, ``adone`` or ``afailed`` ends it.
+_TIMED_ASYNC = """
+_sp_call = _sp_aenter(_sp_d, RECEIVER)
+try:
+    CALL
+except BaseException as _sp_exc:
+    _sp_afailed(_sp_d, _sp_call, _sp_exc)
+    raise
+_sp_adone(_sp_d, _sp_call, RESPONSE)
+"""
 
 
 def instrument(body: list[ast.stmt], runners: frozenset[str]) -> bool:
@@ -114,7 +128,7 @@ def instrument_parallel(func: ast.AST) -> bool:
             ast.Name(index, ast.Load()),
             ast.Load(),
         ),
-        ASYNC_HOOKS,
+        _TIMED_ASYNC,
     )
     return True
 
@@ -172,7 +186,7 @@ def _time_sync_call(statement: ast.stmt, receiver: str) -> list[ast.stmt]:
     ):
         return [statement]
     statement.value._sp_handled = True  # type: ignore[attr-defined]
-    return timed(statement, ast.Name(receiver, ast.Load()), SYNC_HOOKS)
+    return timed(statement, ast.Name(receiver, ast.Load()), _TIMED_SYNC)
 
 
 def _time_async_call(statement: ast.stmt) -> list[ast.stmt]:
@@ -187,24 +201,18 @@ def _time_async_call(statement: ast.stmt) -> list[ast.stmt]:
         return [statement]
     call = statement.value.value
     call._sp_handled = True  # type: ignore[attr-defined]
-    return timed(statement, ast.Name(call.func.id, ast.Load()), ASYNC_HOOKS)  # type: ignore[attr-defined]
+    return timed(statement, ast.Name(call.func.id, ast.Load()), _TIMED_ASYNC)  # type: ignore[attr-defined]
 
 
-def timed(
-    statement: ast.Assign, receiver: ast.expr, hooks: dict[str, str]
-) -> list[ast.stmt]:
-    """``statement`` (an assignment of the receiver's response), timed."""
+def timed(statement: ast.Assign, receiver: ast.expr, source: str) -> list[ast.stmt]:
+    """``statement`` (an assignment of the receiver's response), timed by
+    the template ``source``."""
     response = copy.deepcopy(statement.targets[0])
     for node in ast.walk(response):
         if hasattr(node, "ctx"):
             node.ctx = ast.Load()
     return template(
-        _TIMED,
-        statement.lineno,
-        CALL=statement,
-        RECEIVER=receiver,
-        RESPONSE=response,
-        **{hole: ast.Name(PREFIX + hook, ast.Load()) for hole, hook in hooks.items()},
+        source, statement.lineno, CALL=statement, RECEIVER=receiver, RESPONSE=response
     )
 
 
