@@ -116,9 +116,12 @@ def started(
     dispatch.next_async = dispatch.sync_count = len(sync_receivers)
     try:
         dispatch.armed = False
-        # Django's list as it was (it makes a new one to drop dead receivers),
-        # not keeping alive a receiver disconnected during the send.
-        dispatch.connected = weakly(connected)
+        # Django's list as it was. To drop dead receivers Django makes a new
+        # one: then the old one must not keep alive a strongly connected
+        # receiver disconnected during the send.
+        dispatch.connected = (
+            connected if dispatch.signal.receivers is connected else weakly(connected)
+        )
         dispatch.receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )

@@ -99,6 +99,9 @@ class Recording:
         # The dispatches sent so far (their numbers), and those not ended yet
         # by id(): (group, record, number, the parent's number).
         self.numbered = 0
+        # How many more are kept in detail, in all and per group.
+        self.room = self.config.max_detailed
+        self.per_group = self.config.detailed_per_group
         self._open: dict[int, tuple[Group, DispatchRecord | None, int, int | None]] = {}
         # Keys for orphan counters whose sender was freed and its id reused.
         self._retired = itertools.count()
@@ -168,18 +171,20 @@ class Recording:
                     sender_ref,
                 )
         self.numbered = number = self.numbered + 1
-        parent = self._open.get(dispatch.parent_key)  # type: ignore[arg-type]
-        parent_number = parent[2] if parent is not None else None
+        parent_number = None
+        if dispatch.parent_key is not None:
+            parent = self._open.get(dispatch.parent_key)
+            if parent is not None:
+                parent_number = parent[2]
         record = None
-        if (
-            group.detailed < self.config.detailed_per_group
-            and len(self.dispatches) < self.config.max_detailed
-        ):
+        if group.detailed < self.per_group and self.room:
             began, gc_began = perf_counter(), pauses.total
             group.detailed += 1
+            self.room -= 1
             record = self._detail(dispatch, group, number, parent_number)
-            # The connections as they are before any receiver runs.
-            record.connected = list(dispatch.connected)
+            # The connections as they are before any receiver runs, not
+            # keeping alive one disconnected during the send.
+            record.connected = weakly(list(dispatch.connected))
             if self.config.capture_call_site:
                 record.call_site = call_site()
             self.dispatches.append(record)
