@@ -41,37 +41,52 @@ from signal_panel.state import Sink
 
 
 def begin(
-    signal: Signal, method: str, sender: Any, named: dict[str, Any], probe: bool = False
+    signal: Signal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    recordings: tuple[Sink, ...] | None,
+    probe: bool = False,
 ) -> Dispatch | None:
     """A send is starting: the Dispatch to record it into, made the current
-    one, or None if no open recording of this context records it (orphans
-    are counted here). Never raises."""
+    one, or None if none of ``recordings`` (this context's, read by the
+    caller) records it (orphans are counted here). Never raises."""
     try:
         if signal is request_started and state.request_hooks:
             for hook in state.request_hooks:
                 hook.started(sender, named)
-        recordings = state.recordings()
+            recordings = state.recordings()  # A hook opened the request's.
         if not recordings:
             return None
+        signal_id, sender_id = id(signal), id(sender)
         if len(recordings) == 1:  # The usual case, without a new tuple.
             recording = recordings[0]
             if (
                 recording.end is not None
-                or id(signal) in recording.ignored_signals
-                or id(sender) in recording.ignored_senders
+                or signal_id in recording.ignored_signals
+                or sender_id in recording.ignored_senders
             ):
+                return None
+            if not signal.receivers or (
+                signal.use_caching and _cached_none(signal, sender)
+            ):
+                # An orphan: counted; Django's own code returns [] as usual.
+                orphan = recording.orphans.get((signal_id, sender_id))
+                if orphan is not None and orphan.sender_ref() is sender:
+                    orphan.count += 1
+                else:
+                    recording.count_orphan(signal, sender)
                 return None
         else:
             recordings = recording_this(recordings, signal, sender)
             if not recordings:
                 return None
-        if not signal.receivers or (
-            signal.use_caching and _cached_none(signal, sender)
-        ):
-            # An orphan: counted; Django's own code returns [] as usual.
-            for recording in recordings:
-                recording.count_orphan(signal, sender)
-            return None
+            if not signal.receivers or (
+                signal.use_caching and _cached_none(signal, sender)
+            ):
+                for recording in recordings:
+                    recording.count_orphan(signal, sender)
+                return None
         dispatch = Dispatch(signal, method, sender, named, probe, recordings)
         dispatch.token = state.set_current(dispatch)
         return dispatch

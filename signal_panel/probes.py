@@ -72,7 +72,7 @@ def record_sync(
     named: dict[str, Any],
 ) -> Any:
     """Django's own send method ``original``, recorded through probes."""
-    dispatch = begin(signal, method, sender, named, probe=True)
+    dispatch = begin(signal, method, sender, named, state.recordings(), probe=True)
     if dispatch is None:
         try:
             return original(signal, sender, **named)
@@ -98,7 +98,7 @@ async def record_async(
     named: dict[str, Any],
 ) -> Any:
     """Django's own async send method ``original``, recorded through probes."""
-    dispatch = begin(signal, method, sender, named, probe=True)
+    dispatch = begin(signal, method, sender, named, state.recordings(), probe=True)
     if dispatch is None:
         try:
             return await original(signal, sender, **named)

@@ -21,6 +21,9 @@ class Sink(Protocol):
     end: float | None
     ignored_signals: frozenset[int]
     ignored_senders: frozenset[int]
+    # (id(signal), id(sender)): the counter of its orphan sends, whose
+    # ``sender_ref()`` tells a live sender from one that reused a freed id.
+    orphans: dict[tuple[Any, Any], Any]
 
     def count_orphan(
         self, signal: Any, sender: Any, connected: list[Any] | None = None

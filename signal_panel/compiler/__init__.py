@@ -48,14 +48,17 @@ SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
 
 
 # The body of a compiled send method. PLAIN and UNRECORDED are Django's own
-# body; RECORDED its copy that reports to the recorder. ``begin`` returns the
+# body; RECORDED its copy that reports to the recorder. ``_sp_r`` is let go
+# of at once: a traceback the user keeps holds the frame. ``begin`` returns the
 # dispatch to record into, or None (nothing records this send: it runs as
 # Django's own, then ``finished`` runs the request_finished hooks).
 _SEND = """
-if _sp_recordings() is None and self is not _sp_request_started:
+_sp_r = _sp_recordings()
+if _sp_r is None and self is not _sp_request_started:
     PLAIN
 else:
-    _sp_d = _sp_begin(self, METHOD, sender, named)
+    _sp_d = _sp_begin(self, METHOD, sender, named, _sp_r)
+    _sp_r = None
     if _sp_d is None:
         try:
             UNRECORDED
