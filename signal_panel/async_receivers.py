@@ -72,7 +72,7 @@ def _new_call(dispatch: Dispatch | None, receiver: Any) -> Call:
     Never raises."""
     try:
         if dispatch is not None:
-            call = new_call(receiver, dispatch.next_async, id(dispatch))
+            call = new_call(receiver, dispatch.next_async, dispatch.key)
             dispatch.next_async += 1
             dispatch.calls.append(call)
             return call

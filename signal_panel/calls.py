@@ -39,6 +39,8 @@ from signal_panel.state import Sink
 
 RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER = range(10)
 Call = list[Any]
+# A dispatch's receivers and connections until Django has resolved them.
+EMPTY: list[Any] = []
 
 
 def new_call(receiver: Any, index: int | None, owner: int | None) -> Call:
@@ -80,6 +82,7 @@ class Dispatch:
         "error",
         "gc",
         "gc_start",
+        "key",
         "method",
         "named",
         "next_async",
@@ -90,7 +93,9 @@ class Dispatch:
         "recordings",
         "running",
         "sender",
+        "sender_id",
         "signal",
+        "signal_id",
         "start",
         "sync_count",
         "token",
@@ -98,56 +103,95 @@ class Dispatch:
     # Set when the send ends: seconds it took, of which collector pauses.
     duration: float
     gc: float
+    # The rest: see new_dispatch().
+    recordings: tuple[Sink, ...]
+    signal: Signal
+    method: str
+    sender: Any
+    named: dict[str, Any] | None
+    signal_id: int
+    sender_id: int
+    key: int
+    parent_key: int | None
+    parent: Dispatch | Call | None
+    probe: bool
+    cyclic: bool
+    running: Call | None
+    sync_count: int
+    next_async: int
+    receivers: list[Any]
+    connected: list[Any]
+    calls: list[Call]
+    error: BaseException | None
+    armed: bool
+    token: Any
+    gc_start: float
+    start: float
 
-    def __init__(
-        self,
-        signal: Signal,
-        method: str,
-        sender: Any,
-        named: dict[str, Any],
-        probe: bool,
-        recordings: tuple[Sink, ...],
-    ) -> None:
-        self.recordings = recordings
-        self.signal = signal
-        self.method = method
-        self.sender = sender
-        self.named: dict[str, Any] | None = named
-        # The dispatch, or the receiver's call, this one is nested in; and
-        # id() of the dispatch it is nested in (the recordings number them).
-        parent = state.current()
-        if parent is None:
-            self.parent_key = None
-        elif parent.__class__ is Dispatch:
-            self.parent_key = id(parent)
-            if parent.running is not None:
-                parent = parent.running
-        else:
-            self.parent_key = parent[OWNER]
-        self.parent: Dispatch | Call | None = parent
-        # Whether probes stand in for the receivers (the fallback).
-        self.probe = probe
-        # Whether something may refer back to it (a traceback of an error it
-        # keeps) or its probes must be swapped out of the responses: end()
-        # then lets go of everything it holds.
-        self.cyclic = probe
-        # The call of the sync receiver running now: the parent of nested
-        # sends and the owner of SQL queries.
-        self.running: Call | None = None
-        # How many of the receivers are sync (they come first), and the index
-        # the next async receiver's call gets.
-        self.sync_count = self.next_async = 0
-        # Set by started(): the receivers Django resolved, and its connection
-        # list as it was before (for the receivers that did not run, and why).
-        self.receivers: list[Any] = []
-        self.connected: list[Any] = []
-        self.calls: list[Call] = []
-        self.error: BaseException | None = None
-        self.armed = True
-        self.token: Any = None
-        # Collector pauses while it ran: the total when it started, then its own.
-        self.gc_start = pauses.total
-        self.start = perf_counter()
+
+_new = object.__new__
+
+
+def new_dispatch(
+    signal: Signal,
+    method: str,
+    sender: Any,
+    named: dict[str, Any],
+    probe: bool,
+    recordings: tuple[Sink, ...],
+    signal_id: int,
+    sender_id: int,
+) -> Dispatch:
+    """A Dispatch of ``sender``'s send, starting now, made the current one.
+
+    Not ``Dispatch(...)``: calling a class runs its Python ``__init__``
+    through C, a new interpreter frame, which costs more than the rest of
+    this function."""
+    dispatch: Dispatch = _new(Dispatch)
+    dispatch.recordings = recordings
+    dispatch.signal = signal
+    dispatch.method = method
+    dispatch.sender = sender
+    dispatch.named = named
+    # id() of the signal, the sender and the dispatch itself, made once:
+    # the recordings key their groups and open dispatches by them.
+    dispatch.signal_id = signal_id
+    dispatch.sender_id = sender_id
+    dispatch.key = id(dispatch)
+    # The dispatch, or the receiver's call, this one is nested in; and id()
+    # of the dispatch it is nested in (the recordings number them).
+    parent = state.current()
+    if parent is None:
+        dispatch.parent_key = None
+    elif parent.__class__ is Dispatch:
+        dispatch.parent_key = parent.key
+        if parent.running is not None:
+            parent = parent.running
+    else:
+        dispatch.parent_key = parent[OWNER]
+    dispatch.parent = parent
+    # Whether probes stand in for the receivers (the fallback).
+    dispatch.probe = probe
+    # Whether something may refer back to it (a traceback of an error it
+    # keeps) or its probes must be swapped out of the responses: end() then
+    # lets go of everything it holds.
+    dispatch.cyclic = probe
+    # The call of the sync receiver running now: the parent of nested sends
+    # and the owner of SQL queries.
+    dispatch.running = None
+    # Set by started() (nothing reads sync_count and next_async before):
+    # how many of the receivers are sync (they come first), the index the
+    # next async receiver's call gets, the receivers Django resolved, and its
+    # connection list as it was before (for the receivers that did not run).
+    dispatch.receivers = dispatch.connected = EMPTY
+    dispatch.calls = []
+    dispatch.error = None
+    dispatch.armed = True
+    # Collector pauses while it ran: the total when it started, then its own.
+    dispatch.gc_start = pauses.total
+    dispatch.token = state.set_current(dispatch)
+    dispatch.start = perf_counter()
+    return dispatch
 
 
 class Probe:
@@ -159,7 +203,7 @@ class Probe:
     def __init__(self, dispatch: Dispatch, receiver: Any, index: int) -> None:
         self.dispatch: Dispatch | None = dispatch
         self.receiver = receiver
-        self.call = new_call(receiver, index, id(dispatch))
+        self.call = new_call(receiver, index, dispatch.key)
 
     def __getattr__(self, name: str) -> Any:
         # Django reads receiver.__qualname__ when logging send_robust errors.

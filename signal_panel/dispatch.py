@@ -35,6 +35,7 @@ from signal_panel.calls import (
     Call,
     Dispatch,
     Probe,
+    new_dispatch,
     raised,
 )
 from signal_panel.state import Sink
@@ -87,8 +88,9 @@ def begin(
                 for recording in recordings:
                     recording.count_orphan(signal, sender)
                 return None
-        dispatch = Dispatch(signal, method, sender, named, probe, recordings)
-        dispatch.token = state.set_current(dispatch)
+        dispatch = new_dispatch(
+            signal, method, sender, named, probe, recordings, signal_id, sender_id
+        )
         return dispatch
     except Exception as exc:
         fail(state.active(), exc)
@@ -131,12 +133,9 @@ def started(
     dispatch.next_async = dispatch.sync_count = len(sync_receivers)
     try:
         dispatch.armed = False
-        # Django's list as it was. To drop dead receivers Django makes a new
-        # one: then the old one must not keep alive a strongly connected
-        # receiver disconnected during the send.
-        dispatch.connected = (
-            connected if dispatch.signal.receivers is connected else weakly(connected)
-        )
+        # Django's list as it was (it makes a new one to drop dead receivers),
+        # not keeping alive a receiver disconnected during the send.
+        dispatch.connected = weakly(connected)
         dispatch.receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )

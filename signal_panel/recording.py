@@ -142,14 +142,17 @@ class Recording:
     def start(self, dispatch: Dispatch) -> None:
         """Django has resolved the receivers; none has run yet."""
         receivers = dispatch.receivers
-        # _make_id only where needed: a weakly connected bound method is a
-        # new object each send; id() is the same as _make_id for the rest.
-        key = (
-            id(dispatch.signal),
-            id(dispatch.sender),
-            *map(_make_id if MethodType in map(type, receivers) else id, receivers),
+        key: tuple[Any, ...] = (
+            dispatch.signal_id,
+            dispatch.sender_id,
+            *map(id, receivers),
         )
         group = self.groups.get(key)
+        if group is None and MethodType in map(type, receivers):
+            # A weakly connected bound method is a new object each send:
+            # its group is keyed by _make_id (its object and function).
+            key = (dispatch.signal_id, dispatch.sender_id, *map(_make_id, receivers))
+            group = self.groups.get(key)
         if group is not None and group.sender_ref() is not dispatch.sender:
             # The sender it grouped was freed and its id reused.
             self.groups[(MANY, group.index)] = self.groups.pop(key)
@@ -177,7 +180,7 @@ class Recording:
             if parent is not None:
                 parent_number = parent[2]
         record = None
-        if group.detailed < self.per_group and self.room:
+        if self.room and group.detailed < self.per_group:
             began, gc_began = perf_counter(), pauses.total
             group.detailed += 1
             self.room -= 1
@@ -192,12 +195,12 @@ class Recording:
             # dispatch starts after it.
             dispatch.start += perf_counter() - began
             dispatch.gc_start += pauses.total - gc_began
-        self._open[id(dispatch)] = (group, record, number, parent_number)
+        self._open[dispatch.key] = (group, record, number, parent_number)
 
     def finish(self, dispatch: Dispatch) -> None:
         """The send returned or raised; fold it into its group and record."""
-        group, record, number, parent_number = self._open.pop(id(dispatch))
-        duration = dispatch.duration or 0.0
+        group, record, number, parent_number = self._open.pop(dispatch.key)
+        duration = dispatch.duration
         group.count += 1
         group.total += duration
         failed = dispatch.error is not None
@@ -220,13 +223,13 @@ class Recording:
                 group.receiver_queries[index] += query_count(call)
         if failed:
             group.errors += 1
-        if record is None and duration > group.max and group.detailed:
-            # Slower than every dispatch of its group so far: keep it too.
-            record = group.slowest = self._detail(
-                dispatch, group, number, parent_number
-            )
         if duration > group.max:
             group.max = duration
+            if record is None and group.detailed:
+                # Slower than every dispatch of its group so far: keep it too.
+                record = group.slowest = self._detail(
+                    dispatch, group, number, parent_number
+                )
         if record is not None:
             self._complete(record, dispatch)
 
