@@ -62,6 +62,14 @@ PAGE_RATIO = 1.3
 STATS_BYTES = 512 * 1024
 PEAK_EXTRA_BYTES = 20 * 1024 * 1024
 RENDER_MS = 150.0
+# Issue 16: ratios to plain Django in the same run (of minimums).
+ORPHAN_RATIO = 2.0
+DISPATCH_RATIO = 2.0
+RECEIVER_RATIO = 1.5
+# A page of 100,000 sends: the recording's memory must stay flat from a
+# tenth of that.
+MEMORY_SENDS = 100_000
+MEMORY_GROWTH = 1.25
 
 
 # Sizes -----------------------------------------------------------------------
@@ -76,6 +84,7 @@ def sizes(quick: bool) -> dict[str, int]:
             "page_repeats": 1,
             "rows": 200,
             "saves": 10,
+            "memory_sends": 10_000,
         }
     return {
         "rounds": 3,
@@ -253,6 +262,41 @@ def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
                     samples.append(total / (batches * BATCH) * 1e6)
                 results[f"{case}/{count}"] = samples
     return {"mode": mode, "check": _check_patching(mode), "samples": results}
+
+
+def memory_worker(mode: str, *sends: int) -> dict[str, Any]:
+    """tracemalloc's peak while one recording takes ``sends`` sends: post_save
+    of 30 sender classes to one receiver, orphans, and a new sender object
+    per send (past every cap: grouped, counted, folded)."""
+    import tracemalloc
+
+    _configure_micro("recording")
+    from django.dispatch import Signal
+
+    from signal_panel import record_signals
+
+    heard, orphan = Signal(), Signal()
+    heard.connect(_receiver_1)
+    senders = [type(f"Sender{i}", (), {}) for i in range(SENDERS)]
+    instance = _Instance()
+    peaks = {}
+    for count in sends:
+        gc.collect()
+        tracemalloc.start()
+        with record_signals() as recording:
+            for index in range(count):
+                kind = index % 3
+                if kind == 0:
+                    sender: Any = senders[index % SENDERS]
+                    heard.send(sender=sender, instance=instance, created=True)
+                elif kind == 1:
+                    orphan.send(sender=senders[index % SENDERS])
+                else:
+                    heard.send(sender=_Instance(), instance=instance, created=False)
+        peaks[str(count)] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        del recording
+    return {"mode": mode, "peaks": peaks}
 
 
 # Heavy-page worker: the full stack through the toolbar -----------------------
@@ -448,7 +492,9 @@ def collect(size: dict[str, int], pages_too: bool = True) -> dict[str, Any]:
                         merged.setdefault(key, []).extend(value)
                     else:
                         merged.setdefault(key, []).append(value)
-    return {"micro": micro, "checks": checks, "pages": pages}
+    sends = size.get("memory_sends", MEMORY_SENDS)
+    memory = run_worker(["memory", "recording", str(sends // 10), str(sends)])["peaks"]
+    return {"micro": micro, "checks": checks, "pages": pages, "memory": memory}
 
 
 # The table -------------------------------------------------------------------
@@ -482,6 +528,67 @@ def _per_receiver(
     """Added µs per receiver: the slope from 1 to 3 receivers, less plain's."""
     slope = (other[f"{case}/3"][key] - other[f"{case}/1"][key]) / 2
     return slope - (plain["send/3"][key] - plain["send/1"][key]) / 2
+
+
+def _ratios(
+    add: Callable[[str], None],
+    targets: dict[str, dict[str, Any]],
+    plain: dict[str, dict[str, float]],
+    recording: dict[str, dict[str, float]],
+) -> None:
+    """Section 2's ratios to plain Django in the same run (issue 16)."""
+    plain_slope = (plain["send/3"]["min"] - plain["send/1"]["min"]) / 2
+    add("")
+    add("   ratios to plain Django (minimums); bench/instructions.py counts the same")
+    add("   cases in instructions, without the machine's noise")
+    add(
+        f"   {'case':<24}{'orphan':>10}{'1 receiver':>12}{'3 receivers':>13}"
+        f"{'per receiver':>14}"
+    )
+    for case in ("steady", "detailed"):
+        ratios = [
+            recording[f"{case}/{count}"]["min"] / plain[f"send/{count}"]["min"]
+            for count in RECEIVER_COUNTS
+        ]
+        slope = _per_receiver(plain, recording, case, "min") + plain_slope
+        per_receiver = slope / plain_slope if plain_slope > 0 else float("inf")
+        add(
+            f"   {case:<24}{ratios[0]:>9.2f}x{ratios[1]:>11.2f}x{ratios[2]:>12.2f}x"
+            f"{per_receiver:>13.2f}x"
+        )
+        if case != "steady":
+            continue
+        for name, ratio, target in (
+            ("orphan", ratios[0], ORPHAN_RATIO),
+            ("one_receiver", ratios[1], DISPATCH_RATIO),
+            ("per_receiver", per_receiver, RECEIVER_RATIO),
+        ):
+            ok = ratio <= target
+            targets[f"ratio/steady/{name}"] = {"ratio": ratio, "ok": ok}
+            add(
+                f"   {'':<4}steady, {name:<16}{ratio:5.2f}x  target <= {target:g}x "
+                f"{_verdict(ok)}"
+            )
+
+
+def _memory(
+    add: Callable[[str], None], targets: dict[str, Any], peaks: dict[str, int]
+) -> None:
+    """Section 2b: one recording's memory as the sends grow tenfold."""
+    (few_sends, few), (many_sends, many) = sorted(
+        ((int(sends), peak) for sends, peak in peaks.items())
+    )
+    growth = many / few if few else float("inf")
+    ok = growth <= MEMORY_GROWTH and many <= PEAK_EXTRA_BYTES
+    targets["memory/sends"] = {"bytes": many, "growth": growth, "ok": ok}
+    add("")
+    add("2b. Memory: tracemalloc's peak while one recording takes N sends")
+    add("    (1 receiver x 30 senders, orphans, a new sender object per send)")
+    add(
+        f"   {few_sends:,} sends {few / 2**20:6.2f} MiB; {many_sends:,} sends "
+        f"{many / 2**20:6.2f} MiB: x{growth:.2f}  target <= x{MEMORY_GROWTH:g} and "
+        f"<= {PEAK_EXTRA_BYTES // 2**20} MiB {_verdict(ok)}"
+    )
 
 
 def report(data: dict[str, Any], size: dict[str, int], quick: bool) -> dict[str, Any]:
@@ -574,6 +681,9 @@ def report(data: dict[str, Any], size: dict[str, int], quick: bool) -> dict[str,
             f"   {f'{case}, per dispatch':<24}{'':<52}{fixed:7.2f}{fixed_min:7.2f}  "
             f"<= {ACTIVE_DISPATCH_US:g} {_verdict(ok_dispatch)}"
         )
+    _ratios(add, targets, plain, micro["recording"])
+    if data.get("memory"):
+        _memory(add, targets, data["memory"])
 
     add("")
     add("3. Peer: sentry-sdk's DjangoIntegration(signals_spans=True), in a transaction")
@@ -841,6 +951,8 @@ def main(argv: list[str] | None = None) -> None:
         values = [int(n) for n in numbers]
         if kind == "micro":
             result = micro_worker(mode, *values)
+        elif kind == "memory":
+            result = memory_worker(mode, *values)
         else:
             result = page_worker(mode, *values)
         print(json.dumps(result))
