@@ -34,7 +34,6 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from signal_panel import pauses, state
 from signal_panel.state import Sink
 
 RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER = range(10)
@@ -103,7 +102,7 @@ class Dispatch:
     # Set when the send ends: seconds it took, of which collector pauses.
     duration: float
     gc: float
-    # The rest: see new_dispatch().
+    # The rest: see dispatch.begin(), which makes it.
     recordings: tuple[Sink, ...]
     signal: Signal
     method: str
@@ -127,71 +126,6 @@ class Dispatch:
     token: Any
     gc_start: float
     start: float
-
-
-_new = object.__new__
-
-
-def new_dispatch(
-    signal: Signal,
-    method: str,
-    sender: Any,
-    named: dict[str, Any],
-    probe: bool,
-    recordings: tuple[Sink, ...],
-    signal_id: int,
-    sender_id: int,
-) -> Dispatch:
-    """A Dispatch of ``sender``'s send, starting now, made the current one.
-
-    Not ``Dispatch(...)``: calling a class runs its Python ``__init__``
-    through C, a new interpreter frame, which costs more than the rest of
-    this function."""
-    dispatch: Dispatch = _new(Dispatch)
-    dispatch.recordings = recordings
-    dispatch.signal = signal
-    dispatch.method = method
-    dispatch.sender = sender
-    dispatch.named = named
-    # id() of the signal, the sender and the dispatch itself, made once:
-    # the recordings key their groups and open dispatches by them.
-    dispatch.signal_id = signal_id
-    dispatch.sender_id = sender_id
-    dispatch.key = id(dispatch)
-    # The dispatch, or the receiver's call, this one is nested in; and id()
-    # of the dispatch it is nested in (the recordings number them).
-    parent = state.current()
-    if parent is None:
-        dispatch.parent_key = None
-    elif parent.__class__ is Dispatch:
-        dispatch.parent_key = parent.key
-        if parent.running is not None:
-            parent = parent.running
-    else:
-        dispatch.parent_key = parent[OWNER]
-    dispatch.parent = parent
-    # Whether probes stand in for the receivers (the fallback).
-    dispatch.probe = probe
-    # Whether something may refer back to it (a traceback of an error it
-    # keeps) or its probes must be swapped out of the responses: end() then
-    # lets go of everything it holds.
-    dispatch.cyclic = probe
-    # The call of the sync receiver running now: the parent of nested sends
-    # and the owner of SQL queries.
-    dispatch.running = None
-    # Set by started() (nothing reads sync_count and next_async before):
-    # how many of the receivers are sync (they come first), the index the
-    # next async receiver's call gets, the receivers Django resolved, and its
-    # connection list as it was before (for the receivers that did not run).
-    dispatch.receivers = dispatch.connected = EMPTY
-    dispatch.calls = []
-    dispatch.error = None
-    dispatch.armed = True
-    # Collector pauses while it ran: the total when it started, then its own.
-    dispatch.gc_start = pauses.total
-    dispatch.token = state.set_current(dispatch)
-    dispatch.start = perf_counter()
-    return dispatch
 
 
 class Probe:

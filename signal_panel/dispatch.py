@@ -28,17 +28,20 @@ from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signal_panel import pauses, state
 from signal_panel.calls import (
+    EMPTY,
     ERROR,
     NESTED,
+    OWNER,
     QUERIES,
     RESULT,
     Call,
     Dispatch,
     Probe,
-    new_dispatch,
     raised,
 )
 from signal_panel.state import Sink
+
+_new = object.__new__
 
 
 def begin(
@@ -59,6 +62,18 @@ def begin(
             recordings = state.recordings()  # A hook opened the request's.
         if not recordings:
             return None
+        # Django's own test for "no receivers", inline (every model signal
+        # caches). Such a send is an orphan: counted by the recordings that
+        # do not ignore it, and Django's code returns [] as usual.
+        if not signal.receivers:
+            orphan = True
+        elif signal.use_caching:
+            try:
+                orphan = signal.sender_receivers_cache.get(sender) is NO_RECEIVERS
+            except TypeError:
+                orphan = False  # Django's own check raises it again, for the user.
+        else:
+            orphan = False
         signal_id, sender_id = id(signal), id(sender)
         if len(recordings) == 1:  # The usual case, without a new tuple.
             recording = recordings[0]
@@ -68,13 +83,10 @@ def begin(
                 or sender_id in recording.ignored_senders
             ):
                 return None
-            if not signal.receivers or (
-                signal.use_caching and _cached_none(signal, sender)
-            ):
-                # An orphan: counted; Django's own code returns [] as usual.
-                orphan = recording.orphans.get((signal_id, sender_id))
-                if orphan is not None and orphan.sender_ref() is sender:
-                    orphan.count += 1
+            if orphan:
+                counter = recording.orphans.get((signal_id, sender_id))
+                if counter is not None and counter.sender_ref() is sender:
+                    counter.count += 1
                 else:
                     recording.count_orphan(signal, sender)
                 return None
@@ -82,15 +94,47 @@ def begin(
             recordings = recording_this(recordings, signal, sender)
             if not recordings:
                 return None
-            if not signal.receivers or (
-                signal.use_caching and _cached_none(signal, sender)
-            ):
+            if orphan:
                 for recording in recordings:
                     recording.count_orphan(signal, sender)
                 return None
-        dispatch = new_dispatch(
-            signal, method, sender, named, probe, recordings, signal_id, sender_id
-        )
+        # Not Dispatch(...): calling a class runs its Python __init__ through
+        # C, a new interpreter frame, which costs more than all of this.
+        dispatch: Dispatch = _new(Dispatch)
+        dispatch.recordings = recordings
+        dispatch.signal = signal
+        dispatch.method = method
+        dispatch.sender = sender
+        dispatch.named = named
+        # id() of the signal, the sender and the dispatch itself, made once:
+        # the recordings key their groups and open dispatches by them.
+        dispatch.signal_id = signal_id
+        dispatch.sender_id = sender_id
+        dispatch.key = id(dispatch)
+        # The dispatch, or the receiver's call, this one is nested in; and
+        # id() of the dispatch it is nested in (the recordings number them).
+        parent = state.current()
+        if parent is None:
+            dispatch.parent_key = None
+        elif parent.__class__ is Dispatch:
+            dispatch.parent_key = parent.key
+            if parent.running is not None:
+                parent = parent.running
+        else:
+            dispatch.parent_key = parent[OWNER]
+        dispatch.parent = parent
+        # Probes stand in for the receivers (the fallback): end() then swaps
+        # them out of the responses and lets go of everything (cyclic).
+        dispatch.probe = dispatch.cyclic = probe
+        dispatch.running = None
+        # Set by started(), with sync_count and next_async.
+        dispatch.receivers = dispatch.connected = EMPTY
+        dispatch.calls = []
+        dispatch.error = None
+        dispatch.armed = True
+        dispatch.gc_start = pauses.total
+        dispatch.token = state.set_current(dispatch)
+        dispatch.start = perf_counter()
         return dispatch
     except Exception as exc:
         fail(state.active(), exc)
@@ -113,13 +157,6 @@ def recording_this(
         and id(signal) not in recording.ignored_signals
         and id(sender) not in recording.ignored_senders
     )
-
-
-def _cached_none(signal: Signal, sender: Any) -> bool:
-    try:
-        return signal.sender_receivers_cache.get(sender) is NO_RECEIVERS
-    except TypeError:
-        return False  # Django's own check raises it again, for the user.
 
 
 def started(
@@ -159,10 +196,9 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
     """The send returned ``responses`` or raised ``dispatch.error``: record
     it, give the user's receivers back (probes) and break reference cycles.
     Never raises."""
-    token, dispatch.token = dispatch.token, None
     # Not contextlib.suppress: on every send, try costs nothing, it an object.
     try:  # noqa: SIM105
-        state.reset_current(token)
+        state.reset_current(dispatch.token)
     except Exception:
         pass  # A context of another task.
     recordings = dispatch.recordings
@@ -213,7 +249,7 @@ def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> Non
         for call in dispatch.calls:  # A frame kept by a traceback holds one.
             call[RESULT] = call[ERROR] = None
         dispatch.calls = []
-        dispatch.named = dispatch.running = dispatch.parent = None
+        dispatch.named = dispatch.running = dispatch.parent = dispatch.token = None
         dispatch.recordings = ()
         dispatch.receivers = dispatch.connected = []
     except Exception as exc:
