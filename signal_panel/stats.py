@@ -210,22 +210,6 @@ def _call(
     }
 
 
-def nav_subtitle(stats: dict[str, Any]) -> str:
-    """e.g. "14 dispatches · 9 receivers · 3.2 ms"; tolerant of old documents."""
-    summary = stats.get("summary") or {}
-    dispatches = summary.get("dispatches", 0)
-    receivers = summary.get("receivers", 0)
-    parts = [
-        f"{dispatches} dispatch{'es' if dispatches != 1 else ''}",
-        f"{receivers} receiver{'s' if receivers != 1 else ''}",
-        f"{summary.get('receiver_time_ms', 0):.1f} ms",
-    ]
-    errors = summary.get("errors", 0)
-    if errors:
-        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-    return " · ".join(parts)
-
-
 def add_registry(stats: dict[str, Any]) -> dict[str, Any]:
     """Add the process's signal registry to a document made without it."""
     stats["registry"] = receiver_statuses(registry(_fired(stats)), stats)

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -240,7 +241,9 @@ def nav_subtitle(stats: Mapping[str, Any]) -> str:
         % {"count": dispatches},
         ngettext("%(count)s receiver", "%(count)s receivers", receivers)
         % {"count": receivers},
-        f"{number(summary.get('receiver_time_ms')):.2f} ms",
+        # As the panel's card shows it (floatformat rounds the decimal half
+        # up; a float's own formatting would say 123.98 for 123.985).
+        f"{floatformat(number(summary.get('receiver_time_ms')), 2)} ms",
     ]
     if errors:
         parts.append(

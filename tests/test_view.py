@@ -189,6 +189,17 @@ def test_the_sidebar_says_its_figures_stop_at_the_response():
     assert nav_subtitle({"summary": "nonsense"}).startswith("0 dispatches")
 
 
+def test_the_sidebar_rounds_the_receiver_time_as_the_panel_card_does():
+    """123.985 is 123.98499... as a float: both must say 123.99 (found by the
+    browser test on a page whose total happened to end in 5)."""
+    stats = heavy_page()
+    for total, shown in ((123.985, "123.99"), (0.125, "0.13"), (7.444, "7.44")):
+        stats["summary"]["receiver_time_ms"] = total
+        assert f"receivers · {shown} ms" in nav_subtitle(stats)
+        card = render_content(stats).split("Receiver time</dt><dd>", 1)[1]
+        assert card.startswith(f"{shown}<small> ms</small>"), card[:40]
+
+
 # 3. Short paths. ---------------------------------------------------------------
 
 
