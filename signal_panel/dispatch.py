@@ -18,6 +18,7 @@ failure.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import weakref
 from time import perf_counter
 from typing import Any
@@ -42,6 +43,9 @@ from signal_panel.calls import (
 from signal_panel.state import Sink
 
 _new = object.__new__
+# Keys of dispatches, never reused (an id() is, once its object is freed, and
+# an async receiver's call can outlive its dispatch).
+_keys = itertools.count(1)
 
 
 def begin(
@@ -106,11 +110,11 @@ def begin(
         dispatch.method = method
         dispatch.sender = sender
         dispatch.named = named
-        # id() of the signal, the sender and the dispatch itself, made once:
-        # the recordings key their groups and open dispatches by them.
+        # id() of the signal and the sender, made once, and the dispatch's
+        # key: the recordings key their groups and open dispatches by them.
         dispatch.signal_id = signal_id
         dispatch.sender_id = sender_id
-        dispatch.key = id(dispatch)
+        dispatch.key = next(_keys)
         # The dispatch, or the receiver's call, this one is nested in; and
         # id() of the dispatch it is nested in (the recordings number them).
         parent = state.current()
@@ -170,8 +174,8 @@ def started(
     dispatch.next_async = dispatch.sync_count = len(sync_receivers)
     try:
         dispatch.armed = False
-        # Django's list as it was (it makes a new one to drop dead receivers),
-        # not keeping alive a receiver disconnected during the send.
+        # The connections as they were (a copy), not keeping alive a receiver
+        # disconnected during the send.
         dispatch.connected = weakly(connected)
         dispatch.receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
@@ -196,9 +200,12 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
     """The send returned ``responses`` or raised ``dispatch.error``: record
     it, give the user's receivers back (probes) and break reference cycles.
     Never raises."""
+    # A context copied while it was current (a task a receiver made) may keep
+    # the dispatch: it must not keep its parent through the token.
+    token, dispatch.token = dispatch.token, None
     # Not contextlib.suppress: on every send, try costs nothing, it an object.
     try:  # noqa: SIM105
-        state.reset_current(dispatch.token)
+        state.reset_current(token)
     except Exception:
         pass  # A context of another task.
     recordings = dispatch.recordings
@@ -249,7 +256,7 @@ def _release(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None) -> Non
         for call in dispatch.calls:  # A frame kept by a traceback holds one.
             call[RESULT] = call[ERROR] = None
         dispatch.calls = []
-        dispatch.named = dispatch.running = dispatch.parent = dispatch.token = None
+        dispatch.named = dispatch.running = dispatch.parent = None
         dispatch.recordings = ()
         dispatch.receivers = dispatch.connected = []
     except Exception as exc:

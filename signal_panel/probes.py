@@ -154,7 +154,8 @@ def probe_receivers(
     dispatch: Dispatch = state.current()
     if dispatch.signal is not signal:
         return original(signal, sender)  # type: ignore[no-any-return]
-    connected = signal.receivers  # Django makes a new list, not changing this one.
+    # As it is now: connect() and disconnect() change Django's list in place.
+    connected = signal.receivers[:]
     sync_receivers, async_receivers = original(signal, sender)
     if not sync_receivers and not async_receivers:
         dispatch.connected = connected  # An orphan: counted when it ends.

@@ -142,17 +142,22 @@ class Recording:
     def start(self, dispatch: Dispatch) -> None:
         """Django has resolved the receivers; none has run yet."""
         receivers = dispatch.receivers
-        key: tuple[Any, ...] = (
-            dispatch.signal_id,
-            dispatch.sender_id,
-            *map(id, receivers),
-        )
+        # _make_id only where needed: a weakly connected bound method is a
+        # new object each send; id() is the same as _make_id for the rest.
+        # Never id() with a bound method among them: it could take the
+        # address of a freed receiver and join its group. A loop, not
+        # map(type, ...): no iterator object for the usual one to three.
+        for receiver in receivers:
+            if type(receiver) is MethodType:
+                key = (
+                    dispatch.signal_id,
+                    dispatch.sender_id,
+                    *map(_make_id, receivers),
+                )
+                break
+        else:
+            key = (dispatch.signal_id, dispatch.sender_id, *map(id, receivers))
         group = self.groups.get(key)
-        if group is None and MethodType in map(type, receivers):
-            # A weakly connected bound method is a new object each send:
-            # its group is keyed by _make_id (its object and function).
-            key = (dispatch.signal_id, dispatch.sender_id, *map(_make_id, receivers))
-            group = self.groups.get(key)
         if group is not None and group.sender_ref() is not dispatch.sender:
             # The sender it grouped was freed and its id reused.
             self.groups[(MANY, group.index)] = self.groups.pop(key)
@@ -185,9 +190,9 @@ class Recording:
             group.detailed += 1
             self.room -= 1
             record = self._detail(dispatch, group, number, parent_number)
-            # The connections as they are before any receiver runs, not
-            # keeping alive one disconnected during the send.
-            record.connected = weakly(list(dispatch.connected))
+            # The connections before any receiver ran (started() made the
+            # copy, holding strongly connected receivers weakly).
+            record.connected = dispatch.connected
             if self.config.capture_call_site:
                 record.call_site = call_site()
             self.dispatches.append(record)

@@ -254,6 +254,49 @@ class TestContext:
         assert outer.parent_id is None
         assert inner.parent_id == outer.id
 
+    def test_a_task_outliving_its_dispatch_is_never_nested_in_a_later_one(self):
+        """An async receiver's task keeps its call, and so the key of its
+        dispatch, after the dispatch ended: a later dispatch must never get
+        that key (an id() would be reused once the dispatch is freed)."""
+        wrong = []
+        for _ in range(20):
+            first, second, third = Signal(), Signal(), Signal()
+            gate = asyncio.Event()
+            tasks = []
+
+            async def later(gate=gate, third=third):
+                await gate.wait()
+                await third.asend(sender=None)
+
+            async def spawner(sender, tasks=tasks, later=later, **kwargs):
+                tasks.append(asyncio.ensure_future(later()))
+
+            async def opens_the_gate(sender, gate=gate, **kwargs):
+                gate.set()
+                for _ in range(5):
+                    await asyncio.sleep(0)
+
+            first.connect(spawner, weak=False)
+            second.connect(opens_the_gate, weak=False)
+            third.connect(returns_one, weak=False)
+
+            async def main(first=first, second=second, tasks=tasks):
+                await first.asend(sender=None)
+                await asyncio.sleep(0)
+                gc.collect()  # As the collector may, at any time.
+                await second.asend(sender=None)
+                await asyncio.gather(*tasks)
+
+            with record_signals() as recording:
+                asyncio.run(main())
+            [nested_in], [sent_later] = (
+                recording.filter(second),
+                recording.filter(third),
+            )
+            if sent_later.parent_id == nested_in.id:
+                wrong.append(sent_later.parent_receiver)
+        assert not wrong, f"{len(wrong)} of 20 nested in an unrelated dispatch"
+
 
 class TestCompiledCopies:
     """While recording, a send runs Django's own code with the recorder in it."""
@@ -308,6 +351,40 @@ class TestReferences:
         gc.collect()
         assert error.__traceback__ is not None
         assert kept() is None
+
+    def test_a_task_made_by_a_nested_receiver_does_not_keep_the_outer_send(self):
+        """A context copied while a nested dispatch is current (a task its
+        receiver makes) keeps that dispatch: not the outer send's arguments."""
+        outer, inner = Signal(), Signal()
+
+        class Payload:
+            pass
+
+        tasks = []
+        release = asyncio.Event()
+
+        def inner_receiver(sender, **kwargs):
+            tasks.append(asyncio.get_running_loop().create_task(release.wait()))
+
+        def outer_receiver(sender, **kwargs):
+            inner.send(sender=None)
+
+        outer.connect(outer_receiver, weak=False)
+        inner.connect(inner_receiver, weak=False)
+
+        async def main():
+            payload = Payload()
+            kept = weakref.ref(payload)
+            outer.send(sender=None, payload=payload)
+            del payload
+            gc.collect()
+            alive = kept() is not None
+            release.set()
+            await asyncio.gather(*tasks)
+            return alive
+
+        with record_signals():
+            assert not asyncio.run(main()), "the outer send's argument outlived it"
 
     def test_a_failing_recording_does_not_stop_the_others(self, signal, monkeypatch):
         signal.connect(returns_one)

@@ -430,6 +430,60 @@ def test_weakly_connected_bound_methods_group_and_count_as_called():
     assert all(d["not_called"] == [] for d in stats["dispatches"])
 
 
+def test_the_slowest_of_a_group_lists_the_connections_as_they_were():
+    """connect() appends to Django's list in place: the record kept when the
+    send ends (the group's slowest) must not list a receiver connected while
+    the send ran."""
+    import time
+
+    signal = Signal()
+
+    def late(sender, **kwargs):
+        return None
+
+    def first(sender, slow, **kwargs):
+        if slow:
+            signal.connect(late, weak=False)
+            time.sleep(0.02)
+
+    signal.connect(first)
+    with record_signals(Config(detailed_per_group=1)) as recording:
+        signal.send(sender=None, slow=False)  # kept in detail when it starts
+        signal.send(sender=None, slow=True)  # slower: kept when it ends
+    slowest = recording.dispatches[0].group.slowest
+    assert slowest is not None
+    assert [call.name for call in slowest.calls] == [
+        "tests.test_recording.test_the_slowest_of_a_group_lists_the_connections"
+        "_as_they_were.<locals>.first"
+    ]
+    assert slowest.not_called == []
+
+
+def test_a_bound_method_never_joins_a_group_keyed_by_plain_ids():
+    """Groups of plain receivers are keyed by id(); a bound method can take
+    the address of a freed receiver, so with one among the receivers the key
+    is always _make_id's (the receiver object and its function)."""
+    from signal_panel.records import Group, hold_sender
+
+    class Handler:
+        def on_send(self, sender, **kwargs):
+            return "method"
+
+    signal = Signal()
+    method = Handler().on_send
+    signal.connect(method, weak=False)  # The same object on every send.
+    with record_signals() as recording:
+        # As if a receiver freed before had had the method's address.
+        freed = Group(0, signal, "None", ["a freed receiver"], hold_sender(None))
+        recording.groups[(id(signal), id(None), id(method))] = freed
+        signal.send(sender=None)
+    assert freed.count == 0
+    assert [group.receivers for group in recording.groups.values()][1] == [
+        "tests.test_recording.test_a_bound_method_never_joins_a_group_keyed_by"
+        "_plain_ids.<locals>.Handler.on_send"
+    ]
+
+
 def test_a_freed_sender_whose_id_is_reused_is_not_merged_into_its_group():
     class Sender:
         def __init__(self, name):

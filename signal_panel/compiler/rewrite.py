@@ -17,12 +17,13 @@ from typing import Any
 
 PREFIX = "_sp_"
 
-# Around Django's ``a, b = self._live_receivers(sender)``: the connection list
-# before Django resolves (to drop dead receivers it makes a new one, it does
-# not change this one), then the receivers it found. The dispatch keeps that
-# list until it ends, for the receivers that did not run and why.
+# Around Django's ``a, b = self._live_receivers(sender)``: a copy of the
+# connection list before Django resolves (``connect()`` and ``disconnect()``
+# change it in place, a receiver may call them), then the receivers it found.
+# The dispatch keeps that copy until it ends, for the receivers that did not
+# run and why.
 _RESOLVE = """
-_sp_connected = self.receivers
+_sp_connected = self.receivers[:]
 RESOLVE
 if SYNC or ASYNC:
     _sp_started(_sp_d, _sp_connected, SYNC, ASYNC)
