@@ -169,7 +169,11 @@ def switch_to(row: Locator) -> None:
     The toolbar loads history.js as a module when the History panel opens:
     on a busy machine the first click can come before it listens. Clicking
     Switch again for the same request is what a user would do, and harmless.
+    With django-debug-toolbar 7.0 the button submits its form when nothing
+    listens, leaving the page for the sidebar's JSON: so wait until the
+    panel's scripts are loaded first.
     """
+    row.page.wait_for_load_state("networkidle")
     highlighted = re.compile(r"\bdjdt-highlighted\b")
     for _ in range(5):
         row.locator("button.switchHistory").click()
