@@ -52,6 +52,25 @@ POLL_TIMEOUT = 30.0
 NO_TOOLBAR = {"X-No-Toolbar": "1"}
 
 
+def run_fresh_python(
+    script: Path, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a new Python process that imports the project from
+    the checkout, with no Django settings module and no warning filters of
+    this one: as a user's own script would start."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("DJANGO_SETTINGS_MODULE", "PYTHONWARNINGS"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=cwd,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

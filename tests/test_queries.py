@@ -6,11 +6,7 @@ Django's ``CaptureQueriesContext`` and ``assertNumQueries`` and the toolbar's
 SQL panel see exactly what they see without recording.
 """
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from debug_toolbar.toolbar import DebugToolbar
@@ -19,10 +15,9 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
 from signal_panel import record_signals
+from tests.servers import run_fresh_python
 from tests.test_panel import request_id
 from tests.testapp.models import Article, AuditEntry
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db
 
@@ -109,15 +104,7 @@ class TestExecuteWrappers:
                 """
             )
         )
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        result = subprocess.run(
-            [sys.executable, str(script)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
+        result = run_fresh_python(script)
         assert result.stdout.strip() == "ok", result.stderr
 
 

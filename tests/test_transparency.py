@@ -15,11 +15,8 @@ import asyncio
 import contextlib
 import inspect
 import os
-import subprocess
-import sys
 import textwrap
 import warnings
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -27,8 +24,8 @@ from django.dispatch import Signal
 from django.test import override_settings
 
 from signal_panel import record_signals
+from tests.servers import run_fresh_python
 
-ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("send", "send_robust", "asend", "asend_robust")
 LEVELS = (2, 3, 4, 5)
 
@@ -150,17 +147,7 @@ def test_a_deprecation_warning_attributed_to_main_is_still_shown(tmp_path, mode)
             """
         )
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for name in ("DJANGO_SETTINGS_MODULE", "PYTHONWARNINGS"):
-        env.pop(name, None)
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=tmp_path,
-    )
+    result = run_fresh_python(script, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [mode]
     shown = "DeprecationWarning: old_api is deprecated" in result.stderr
@@ -208,13 +195,5 @@ def test_user_threads_parsing_python_are_not_disturbed(tmp_path):
             """
         )
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    result = run_fresh_python(script)
     assert result.stdout.split() == ["0"], result.stderr
