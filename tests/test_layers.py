@@ -24,6 +24,7 @@ LAYERS = [
         "state",
         "pauses",
         "scan",
+        "owners",
         "syntax",
         "compiler.source",
         "compiler.rewrite",
