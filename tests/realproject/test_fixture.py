@@ -18,7 +18,7 @@ import pytest
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from pagesearch.backends import backends
-from pagesearch.compat import task_enqueued, task_finished, task_started
+from pagesearch.compat import task_backends, task_enqueued, task_finished, task_started
 from pagesearch.index import remove_from_index, update_index
 from pagesearch.models import IndexEntry
 from pagesearch.signals import index_updated, setting_changed
@@ -79,8 +79,15 @@ def test_saving_a_page_runs_the_index_task_inline():
         # The task ran before save() returned.
         assert IndexEntry.objects.get(object_pk=str(page.pk)).title == "Home"
     stats = to_stats(recording)
-    save = next(d for d in stats["dispatches"] if d["sender"] == "realproject.Page")
-    call = next(c for c in save["receivers"] if c["name"].endswith("update_index"))
+    save_id = next(
+        record.id
+        for record in recording.dispatches
+        if record.group.signal is post_save and record.group.sender_ref() is Page
+    )
+    save = next(d for d in stats["dispatches"] if d["id"] == save_id)
+    # Page's only post_save receiver is pagesearch's update_index.
+    assert post_save._live_receivers(Page)[0] == [update_index]
+    [call] = save["receivers"]
     own = sum(q["count"] for q in call["queries"])
     assert own + call["nested_queries"]["count"] > 0
     # The task's signals were sent from inside update_index's call.
@@ -102,3 +109,39 @@ def test_the_project_views(client):
     response = client.get(reverse("realproject:delete-subtree"))
     assert response.status_code == 200
     assert f"deleted {SUBTREE_SIZE} objects" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_immediate_backend_sends_the_task_signals_around_the_task():
+    """What django.tasks (6.x) and django_tasks (5.2) send, identically: the
+    backend's class as sender, one keyword argument ``task_result``."""
+    seen = []
+
+    def listen(signal, name):
+        def receiver(sender, **kwargs):
+            result = kwargs.get("task_result")
+            status = result.status.name if result is not None else None
+            seen.append((name, sender, sorted(kwargs), status))
+
+        signal.connect(receiver, weak=False, dispatch_uid=f"test.{name}")
+        return lambda: signal.disconnect(dispatch_uid=f"test.{name}")
+
+    stops = [
+        listen(task_enqueued, "enqueued"),
+        listen(task_started, "started"),
+        listen(index_updated, "index_updated"),
+        listen(task_finished, "finished"),
+    ]
+    try:
+        Page.objects.create(title="Home")
+    finally:
+        for stop in stops:
+            stop()
+    backend = type(task_backends["default"])
+    assert backend.__name__ == "ImmediateBackend"
+    assert seen == [
+        ("enqueued", backend, ["signal", "task_result"], "READY"),
+        ("started", backend, ["signal", "task_result"], "RUNNING"),
+        ("index_updated", Page, ["created", "entry", "signal"], None),
+        ("finished", backend, ["signal", "task_result"], "SUCCESSFUL"),
+    ]
