@@ -37,6 +37,9 @@ TOOLBARS = {
 }
 
 
+FIXTURE_PACKAGE = "./tests/fixture_packages/pagesearch"
+
+
 def interpreter(version: str) -> str:
     """A pyenv-installed interpreter if there is one (pyenv's shims only run
     the versions selected globally), else the version for nox to find."""
@@ -64,5 +67,8 @@ MATRIX = [
 @nox.parametrize(("python", "django", "toolbar"), MATRIX)
 def tests(session: nox.Session, django: str, toolbar: str) -> None:
     session.install("-e", ".[test]", DJANGOS[django], TOOLBARS[toolbar])
+    # The real-project fixture's installed distribution (tests/realproject):
+    # non-editable, so its files live under site-packages as a dependency's do.
+    session.install("--no-deps", "--force-reinstall", FIXTURE_PACKAGE)
     session.run("python", "-m", "pip", "list", "--format=freeze", silent=False)
     session.run("python", "-m", "pytest", *session.posargs)

@@ -52,7 +52,10 @@ def _free_port() -> int:
 
 
 def _environ(
-    var_dir: Path, shadow_dom: bool = True, render_panels: bool = False
+    var_dir: Path,
+    shadow_dom: bool = True,
+    render_panels: bool = False,
+    settings: str = SETTINGS,
 ) -> dict[str, str]:
     env = {
         key: value
@@ -60,7 +63,7 @@ def _environ(
         if not key.lower().endswith("_proxy")
     }
     env.update(
-        DJANGO_SETTINGS_MODULE=SETTINGS,
+        DJANGO_SETTINGS_MODULE=settings,
         DEMO_VAR_DIR=str(var_dir),
         SIGNAL_PANEL_SHADOW_DOM="1" if shadow_dom else "0",
         SIGNAL_PANEL_RENDER_PANELS="1" if render_panels else "0",
@@ -90,7 +93,14 @@ def _get(url: str, path: str) -> int:
         connection.close()
 
 
-def serve(var_dir: Path, shadow_dom: bool = True, render_panels: bool = False) -> Site:
+def serve(
+    var_dir: Path,
+    shadow_dom: bool = True,
+    render_panels: bool = False,
+    settings: str = SETTINGS,
+) -> Site:
+    """runserver on a free port (``settings``: another settings module, such
+    as the real-project fixture's ``tests.realproject.browser_settings``)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = var_dir / f"runserver-{port}.log"
@@ -105,7 +115,7 @@ def serve(var_dir: Path, shadow_dom: bool = True, render_panels: bool = False) -
                 f"127.0.0.1:{port}",
             ],
             cwd=ROOT,
-            env=_environ(var_dir, shadow_dom, render_panels),
+            env=_environ(var_dir, shadow_dom, render_panels, settings),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -134,8 +144,8 @@ def stop(site: Site) -> None:
         site.process.wait()
 
 
-def prepare(var_dir: Path) -> None:
+def prepare(var_dir: Path, settings: str = SETTINGS) -> None:
     """Migrate and seed the demo's database in ``var_dir``."""
-    env = _environ(var_dir)
+    env = _environ(var_dir, settings=settings)
     _manage(env, "migrate", "--no-input", "-v0")
     _manage(env, "seed_demo")
