@@ -25,7 +25,7 @@ FLOOR = 16
 # Room kept for wrapped prose on a line's first row, and the most rows it
 # takes (the last one then ends with an ellipsis, after a whole word).
 WRAP_ROOM = 24
-MAX_WRAPPED = 8
+MAX_WRAPPED = 12
 
 SGR = {
     "title": "1",
@@ -132,8 +132,11 @@ def words_in_rows(text: str, first: int, rest: int) -> list[str]:
             word = word[len(piece) :]
         rows[-1] = word
     if len(rows) > MAX_WRAPPED:
-        last = " ".join([rows[MAX_WRAPPED - 1], rows[MAX_WRAPPED]])
-        rows = [*rows[: MAX_WRAPPED - 1], shorten(last, rest, middle=False)]
+        rows = rows[:MAX_WRAPPED]
+        last = rows[-1]
+        while last and columns(last) + 1 > rest:
+            last = last.rpartition(" ")[0]  # Drop a whole word (or all).
+        rows[-1] = last + ELLIPSIS
     return rows
 
 
