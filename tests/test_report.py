@@ -260,7 +260,8 @@ class TestTerminal:
             "second \\x1b[31mred\\x1b[0m \\u202eevil"
         )
 
-    def test_lines_fit_100_columns_with_long_names_cut_in_the_middle(self):
+    def test_lines_fit_100_columns_with_long_names_cut_in_the_middle(self, monkeypatch):
+        monkeypatch.setenv("COLUMNS", "100")  # Whatever terminal runs the tests.
         receiver = (
             a_receiver_whose_name_is_far_too_long_to_fit_in_one_line_of_the_report
         )
