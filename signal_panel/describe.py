@@ -27,13 +27,21 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, Promise, empty
+from django.views.debug import SafeExceptionReporterFilter
 
 from signal_panel.scan import known_class, signal_name
 
 MASK = "********"
 MAX_KWARGS = 50
-# The pattern SafeExceptionReporterFilter uses for hidden settings.
-DEFAULT_SECRET_PATTERN = "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|CREDENTIAL"
+# Django's own rule for what its error pages hide (``API|AUTH|TOKEN|KEY|
+# SECRET|PASS|SIGNATURE|HTTP_COOKIE``, case-insensitive, anywhere in the
+# name), read from the filter so it follows Django, plus ``CREDENTIAL``.
+# Like Django it errs on the side of hiding: ``AUTH`` masks ``authorization``
+# and ``auth_header`` but also ``author``; ``KEY`` masks ``monkey``.
+# ``SIGNAL_PANEL["HIDE_KEYS"]`` adds patterns; none can be taken away.
+DEFAULT_SECRET_PATTERN = "|".join(
+    (str(SafeExceptionReporterFilter.hidden_settings.pattern), "CREDENTIAL")
+)
 
 _PLAIN_REPR = (
     bool,

@@ -332,8 +332,9 @@ class Recording:
         """
         return explain(receiver, self.to_stats(), self.describer)
 
-    def report(self, *, color: bool = False, width: int = 100) -> str:
-        """The recording as an indented text tree (``signal_panel.report``)."""
+    def report(self, *, color: bool = False, width: int | None = None) -> str:
+        """The recording as text (``signal_panel.report``): its findings and
+        an indented tree, ``width`` columns wide (default: the terminal's)."""
         return report.format_stats(self.to_stats(), color=color, width=width)
 
 

@@ -211,3 +211,47 @@ def test_a_test_is_unaffected_when_the_recorder_fails(
             message,
         ]
     )
+
+
+FINDING = """
+from tests.testapp.signals import article_published
+
+
+def on_a_string_sender(sender, **kwargs):
+    return "never"
+
+
+# Still connected when the report is made: a finding.
+article_published.connect(on_a_string_sender, sender="testapp.Article")
+
+
+def test_fails_with_a_finding():
+    article_published.send(sender=None, title="in the call")
+    assert False
+"""
+
+
+def test_findings_are_reported_at_the_terminal_width(project, monkeypatch):
+    project.makepyfile(test_finding=FINDING)
+    reports = {}
+    for columns in ("100", "160"):
+        monkeypatch.setenv("COLUMNS", columns)
+        result = run(project, "--signals", "test_finding.py")
+        result.assert_outcomes(failed=1)
+        output = result.stdout.str()
+        start = output.index("- Captured signals call -")
+        reports[columns] = output[start:].splitlines()[1:]
+    narrow, wide = reports["100"], reports["160"]
+
+    assert narrow[1:3] == [
+        "Findings (1):",
+        "  ! String sender on a plain Signal: test_finding.on_a_string_sender",
+    ]
+    assert narrow[3].startswith("      test_finding.on_a_string_sender is connected")
+    assert any(line.startswith("      fix: ") for line in narrow)
+    report = narrow[1 : narrow.index("start ms  took ms")]
+    assert max(len(line) for line in report) <= 100
+    wide_report = wide[1 : wide.index("start ms  took ms")]
+    assert 100 < max(len(line) for line in wide_report) <= 160
+    # Wrapped between words: the same text either way.
+    assert " ".join(" ".join(report).split()) == " ".join(" ".join(wide_report).split())

@@ -27,6 +27,7 @@ from signal_panel.recording import Recording
 from signal_panel.report import format_stats
 from tests.test_demo import MANAGE, demo_env
 from tests.test_report import tree
+from tests.testapp.signals import article_published
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = b"Signals recorded while running 'signal_probe':\n"
@@ -302,3 +303,36 @@ def test_the_command_runs_on_when_the_recorder_fails(monkeypatch, fault, message
 
     assert out.getvalue() == "words: []\n"
     assert f"{message}RuntimeError('the recorder broke')" in err.getvalue()
+
+
+def on_a_string_sender(sender, **kwargs):
+    return "never"
+
+
+def test_the_report_has_the_findings_at_the_terminal_width(monkeypatch):
+    # A receiver of a plain signal connected for sender="app.Model": a finding.
+    article_published.connect(on_a_string_sender, sender="testapp.Article")
+    reports = {}
+    try:
+        for columns in ("100", "160"):
+            monkeypatch.setenv("COLUMNS", columns)
+            err = io.StringIO()
+            call_command(
+                "record_signals", "signal_probe", stdout=io.StringIO(), stderr=err
+            )
+            reports[columns] = err.getvalue().split(TITLE.decode(), 1)[1]
+    finally:
+        article_published.disconnect(on_a_string_sender, sender="testapp.Article")
+
+    for columns, report in reports.items():
+        lines = report.splitlines()
+        assert lines[1] == "Findings (1):"
+        assert lines[2] == (
+            "  ! String sender on a plain Signal: "
+            "tests.test_record_signals.on_a_string_sender"
+        )
+        assert any(
+            line.startswith("      fix: Pass the class itself") for line in lines
+        )
+        assert max(map(len, lines)) <= int(columns)
+    assert max(map(len, reports["160"].splitlines())) > 100

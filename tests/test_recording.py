@@ -197,6 +197,47 @@ class TestSafety:
             signal.send(sender=None, otp_code="424242")
         assert "424242" not in json.dumps(recording.to_stats())
 
+    def test_masking_follows_djangos_hidden_settings_rule(self):
+        # Django's error pages hide AUTH names: so does the recording,
+        # including ``author``, which Django hides too (documented).
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: None, weak=False)
+        with record_signals() as recording:
+            signal.send(
+                sender=None,
+                authorization="Basic YWRhOmh1bnRlcjI=",
+                auth_header="Bearer eyJhbGciOi",
+                headers={"Authorization": "Digest abc123", "Accept": "text/html"},
+                author="Ada Lovelace",
+                note="harmless",
+            )
+        dumped = json.dumps(recording.to_stats())
+        for secret in ("YWRhOmh1bnRlcjI=", "eyJhbGciOi", "Digest abc123", "Ada"):
+            assert secret not in dumped
+        described = dict(recording.dispatches[0].kwargs)
+        assert described["authorization"] == "********"
+        assert described["author"] == "********"
+        assert "'text/html'" in described["headers"]
+        assert described["note"] == "'harmless'"
+
+    def test_masking_reads_djangos_pattern_and_hide_keys_adds_to_it(self):
+        from django.views.debug import SafeExceptionReporterFilter
+
+        from signal_panel.describe import DEFAULT_SECRET_PATTERN
+
+        django_rule = SafeExceptionReporterFilter.hidden_settings.pattern
+        assert set(django_rule.split("|")) <= set(DEFAULT_SECRET_PATTERN.split("|"))
+        signal = Signal()
+        signal.connect(lambda sender, **kwargs: None, weak=False)
+        with (
+            override_settings(SIGNAL_PANEL={"HIDE_KEYS": ["^ssn$"]}),
+            record_signals() as recording,
+        ):
+            signal.send(sender=None, ssn="078-05-1120", auth="Basic zzz")
+        dumped = json.dumps(recording.to_stats())
+        assert "078-05-1120" not in dumped
+        assert "zzz" not in dumped
+
     def test_querysets_stay_unevaluated_and_str_is_not_called(self, db):
         signal = Signal()
         signal.connect(lambda sender, **kwargs: None, weak=False)

@@ -5,6 +5,9 @@ import json
 import os
 import pty
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from debug_toolbar.store import serialize
@@ -13,7 +16,7 @@ from django.dispatch import Signal
 from signal_panel import record_signals
 from signal_panel.conf import Config
 from signal_panel.report import format_stats, wants_color
-from signal_panel.report.lines import columns
+from signal_panel.report.lines import MAX_WRAPPED, columns
 from tests.testapp.models import Article
 from tests.testapp.signals import article_published, robust_signal
 
@@ -257,7 +260,8 @@ class TestTerminal:
             "second \\x1b[31mred\\x1b[0m \\u202eevil"
         )
 
-    def test_lines_fit_100_columns_with_long_names_cut_in_the_middle(self):
+    def test_lines_fit_100_columns_with_long_names_cut_in_the_middle(self, monkeypatch):
+        monkeypatch.setenv("COLUMNS", "100")  # Whatever terminal runs the tests.
         receiver = (
             a_receiver_whose_name_is_far_too_long_to_fit_in_one_line_of_the_report
         )
@@ -395,3 +399,189 @@ class TestDocuments:
             "-- teardown --",
             "5.000           second  sender=",
         ]
+
+
+def on_a_string_sender(sender, **kwargs):
+    return "never"
+
+
+@pytest.fixture
+def string_sender():
+    """A finding: a receiver of a plain signal connected for sender="app.Model"."""
+    article_published.connect(on_a_string_sender, sender="testapp.Article")
+    yield
+    article_published.disconnect(on_a_string_sender, sender="testapp.Article")
+
+
+def finding(title, detail="The detail.", fix="The fix.", **more):
+    return {"kind": "k", "title": title, "detail": detail, "fix": fix, **more}
+
+
+class TestFindings:
+    def test_findings_follow_the_summary_line(self, string_sender):
+        with record_signals() as recording:
+            article_published.send(sender=None, title="x")
+        [found] = recording.to_stats()["findings"]
+
+        lines = recording.report(width=400).splitlines()
+        assert lines[0].startswith("Signals: 1 dispatch, ")
+        assert lines[1:5] == [
+            "Findings (1):",
+            f"  ! {found['title']}",
+            f"      {found['detail']}",
+            f"      fix: {found['fix']}",
+        ]
+        assert found["title"].startswith("String sender on a plain Signal: ")
+
+    def test_installed_packages_come_after_the_project_own(self):
+        stats = {
+            "version": 1,
+            "summary": {"dispatches": 0, "orphans": 1},
+            "findings": [
+                finding("In a package", owner={"kind": "package", "version": "2.0"}),
+                finding("Ours", owner={"kind": "project"}),
+                finding(
+                    "In Django",
+                    owner={"kind": "django", "distribution": "Django"},
+                ),
+                finding("Old document, no owner", detail=None, fix=7),
+                {"kind": "from a later version, no title"},
+            ],
+        }
+
+        lines = format_stats(stats, width=WIDE).splitlines()
+        assert lines[1:] == [
+            "Findings (4):",
+            "  ! Ours",
+            "      The detail.",
+            "      fix: The fix.",
+            "  ! Old document, no owner",
+            "      fix: 7",
+            "  In installed packages:",
+            "  ! In a package (2.0)",
+            "      The detail.",
+            "      fix: The fix.",
+            "  ! In Django (Django)",
+            "      The detail.",
+            "      fix: The fix.",
+        ]
+
+
+PROSE = (
+    "connected for another sender (testapp.Comment) which this particular "
+    "dispatch never mentioned, although several receivers expected otherwise"
+)
+
+
+def words_of(text: str) -> set[str]:
+    return set(re.findall(r"[\w.()]+", text))
+
+
+class TestWidth:
+    def test_reasons_and_findings_are_wrapped_never_cut_mid_word(self):
+        stats = {
+            "version": 1,
+            "summary": {"dispatches": 1},
+            "findings": [finding(PROSE, detail=PROSE, fix=PROSE)],
+            "dispatches": [
+                {
+                    "id": 1,
+                    "signal": "app.signals.ping",
+                    "not_called": [
+                        {"name": "app.receivers.one", "reason": PROSE},
+                        {"name": "app.receivers.two", "reason": PROSE + " too"},
+                        {"name": "app.receivers.three", "reason": PROSE + " too"},
+                    ],
+                }
+            ],
+            "failures": [PROSE],
+        }
+
+        for width in (60, 72, 100):
+            text = format_stats(stats, width=width)
+            lines = text.splitlines()
+            assert max(map(columns, lines)) <= width
+            assert "…" not in text
+            # Each prose whole, in order: no word cut, none split across rows.
+            flowing = " ".join(text.split())
+            for whole in (
+                f"! {PROSE} {PROSE} fix: {PROSE}",
+                f"app.receivers.one not called: {PROSE} - 2 not called: {PROSE} too: "
+                "app.receivers.two, app.receivers.three",
+                f"was not affected): {PROSE}",
+            ):
+                assert whole in flowing
+
+    def test_a_long_list_of_names_not_called_ends_after_a_whole_name(self):
+        names = [f"app.receivers.for_sender_{n}" for n in range(50)]
+        stats = {
+            "version": 1,
+            "dispatches": [
+                {
+                    "id": 1,
+                    "signal": "app.signals.ping",
+                    "not_called": [{"name": n, "reason": "elsewhere"} for n in names],
+                }
+            ],
+        }
+
+        rows = tree(format_stats(stats, width=80))
+        assert rows[1] == "  - 50 not called: elsewhere: app.receivers.for_sender_0,"
+        assert len(rows) == 1 + MAX_WRAPPED
+        *listed, last = " ".join(row.strip() for row in rows[2:]).split(", ")
+        assert last == "…" or (last.endswith(",…") and last[:-2] in names)
+        assert listed == names[1 : len(listed) + 1]
+
+    def test_a_message_that_must_be_cut_is_cut_after_a_whole_word(self):
+        message = "the warehouse refused the reservation for order 12345678 " * 3
+        stats = {
+            "version": 1,
+            "dispatches": [
+                {
+                    "id": 1,
+                    "signal": "app.signals.ping",
+                    "receivers": [
+                        {"name": "app.r", "error": {"type": "E", "message": message}}
+                    ],
+                }
+            ],
+        }
+
+        for width in range(60, 100, 7):
+            row = tree(format_stats(stats, width=width))[1]
+            assert row.endswith("…"), row
+            kept = row.removeprefix("  ! app.r  E: ").removesuffix("…")
+            assert message.startswith(kept) and message[len(kept)] == " "
+
+    def test_the_width_follows_the_terminal(self, monkeypatch, string_sender):
+        with record_signals() as recording:
+            article_published.send(sender=None, title="x")
+        monkeypatch.setenv("COLUMNS", "160")
+        wide = recording.report().splitlines()
+        monkeypatch.setenv("COLUMNS", "100")
+        narrow = recording.report().splitlines()
+
+        assert 100 < max(map(columns, wide)) <= 160
+        assert max(map(columns, narrow)) <= 100
+        assert len(narrow) > len(wide)  # The finding's detail wrapped.
+
+    @pytest.mark.parametrize("columns_set, width", [(None, 100), ("160", 160)])
+    def test_100_columns_only_when_the_terminal_is_unknown(self, columns_set, width):
+        # A fresh process whose output is a pipe: no terminal to ask.
+        env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+        if columns_set:
+            env["COLUMNS"] = columns_set
+        found = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from signal_panel.report import terminal_width; "
+                "print(terminal_width())",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert found.stdout.strip() == str(width)

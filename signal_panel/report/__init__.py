@@ -9,10 +9,16 @@ recorder's own failures. It reads only the document, so a live recording
 (``Recording.report()``), a stored document and a downloaded JSON file render
 the same text.
 
-Every line fits ``width`` columns: long names are cut in the middle, long
-values at the end, never wrapped. Control characters from recorded values
-are escaped. Colour (ANSI) only when asked for: :func:`wants_color` decides
-it for a stream.
+After the summary line come the findings (``stats["findings"]``, the
+classic mistakes): a title, then the detail and the fix.
+
+Every line fits ``width`` columns, by default the terminal's
+(``shutil.get_terminal_size``, so ``COLUMNS`` counts), else 100: long names
+are cut in the middle, long values at the end (at a word boundary where
+there is one), never wrapped; prose (reasons, findings, failures) is wrapped
+at word boundaries, never cut mid-word. Control characters from recorded
+values are escaped. Colour (ANSI) only when asked for: :func:`wants_color`
+decides it for a stream.
 
 The document is read defensively: missing fields, unknown fields and values
 of the wrong type (older or newer documents) are skipped, never fatal. Each
@@ -26,21 +32,30 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from signal_panel.report.document import Document
-from signal_panel.report.lines import WIDTH, Line, Part, clean, render, wants_color
+from signal_panel.report.lines import (
+    Line,
+    Part,
+    clean,
+    render,
+    terminal_width,
+    wants_color,
+)
 from signal_panel.report.summaries import (
     beyond_cap,
     failures,
+    findings_block,
     orphans,
     summary,
     version_note,
 )
 from signal_panel.report.tree import tree
 
-__all__ = ["SECTIONS", "format_stats", "wants_color"]
+__all__ = ["SECTIONS", "format_stats", "terminal_width", "wants_color"]
 
 SECTIONS: tuple[Callable[[Document], list[Line]], ...] = (
     version_note,
     summary,
+    findings_block,
     tree,
     beyond_cap,
     orphans,
@@ -52,7 +67,7 @@ def format_stats(
     stats: Mapping[str, Any],
     *,
     color: bool = False,
-    width: int = WIDTH,
+    width: int | None = None,
     title: str | None = None,
     markers: Iterable[tuple[float, str]] = (),
 ) -> str:
@@ -60,7 +75,9 @@ def format_stats(
 
     ``markers`` are ``(ms, label)`` pairs, e.g. the phases of a test: each is
     drawn as a line in the tree before the first dispatch sent after it.
+    ``width`` defaults to the terminal's (:func:`terminal_width`).
     """
+    width = width or terminal_width()
     document = Document(stats if isinstance(stats, Mapping) else {}, width, markers)
     lines: list[Line] = [[Part(clean(title), "title", "end")]] if title else []
     for section in SECTIONS:

@@ -29,6 +29,7 @@ class Document:
         self.groups = mappings(stats.get("groups"))
         self.orphans = mappings(stats.get("orphans"))
         self.failures = [clean(f) for f in as_list(stats.get("failures"))]
+        self.findings = mappings(stats.get("findings"))
 
 
 def as_mapping(value: Any) -> Mapping[str, Any]:

@@ -1,7 +1,10 @@
-"""The blocks around the tree: the summary line, groups beyond the detail
-cap, sends with no receivers, the recorder's failures."""
+"""The blocks around the tree: the summary line, the findings, groups beyond
+the detail cap, sends with no receivers, the recorder's failures."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from signal_panel.report.document import (
     Document,
@@ -28,7 +31,7 @@ def version_note(document: Document) -> list[Line]:
                 f"(a version {clean(document.version)} stats document; this "
                 f"signal_panel reads version {VERSION}: shown as far as understood)",
                 "warning",
-                "end",
+                "wrap",
             )
         ]
     ]
@@ -72,6 +75,55 @@ def summary(document: Document) -> list[Line]:
         else:
             lines[-1] += f", {item}"
     return [[Part(text, "title", "end")] for text in lines]
+
+
+def findings_block(document: Document) -> list[Line]:
+    """The classic mistakes found (``stats["findings"]``): a title row, then
+    the detail and the fix, wrapped, never cut. Those in installed packages
+    (an ``owner`` of kind ``package`` or ``django``) come after the
+    project's own, under a heading of their own."""
+    found = [f for f in document.findings if clean(f.get("title"))]
+    if not found:
+        return []
+    own = [f for f in found if _owner_kind(f) not in INSTALLED]
+    installed = [f for f in found if _owner_kind(f) in INSTALLED]
+    lines = [[Part(f"Findings ({len(found)}):", "warning")]]
+    for finding in own:
+        lines.extend(_finding(finding))
+    if installed:
+        lines.append([Part("  In installed packages:", "title")])
+        for finding in installed:
+            lines.extend(_finding(finding))
+    return lines
+
+
+# Owners of a finding's code that are not the project's own.
+INSTALLED = ("package", "django")
+
+
+def _owner_kind(finding: Mapping[str, Any]) -> str:
+    owner = finding.get("owner")
+    return clean(owner.get("kind")) if isinstance(owner, Mapping) else ""
+
+
+def _finding(finding: Mapping[str, Any]) -> list[Line]:
+    title = clean(finding.get("title"))
+    owner = finding.get("owner")
+    if isinstance(owner, Mapping) and _owner_kind(finding) in INSTALLED:
+        where = " ".join(
+            clean(owner.get(key))
+            for key in ("distribution", "version")
+            if owner.get(key)
+        )
+        title += f" ({where})" if where else ""
+    lines = [[Part("  ! ", "warning"), Part(title, "title", "wrap")]]
+    detail = clean(finding.get("detail"))
+    if detail:
+        lines.append([Part("      "), Part(detail, None, "wrap")])
+    fix = clean(finding.get("fix"))
+    if fix:
+        lines.append([Part("      fix: ", "muted"), Part(fix, None, "wrap")])
+    return lines
 
 
 def beyond_cap(document: Document) -> list[Line]:
@@ -161,12 +213,12 @@ def failures(document: Document) -> list[Line]:
                 f"{plural(len(document.failures), 'time')} "
                 "(the recorded code was not affected):",
                 "error",
-                "end",
+                "wrap",
             )
         ]
     ]
     for failure in document.failures[:MAX_LISTED]:
-        lines.append([Part("  "), Part(failure, "error", "end")])
+        lines.append([Part("  "), Part(failure, "error", "wrap")])
     lines.extend(_more(len(document.failures)))
     return lines
 

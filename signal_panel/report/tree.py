@@ -220,7 +220,8 @@ def _call_parts(call: Mapping[str, Any]) -> Line:
 
 def _not_called_lines(entries: list[Any]) -> list[Line]:
     """A line per receiver not called; receivers sharing a reason share a line
-    (typically the many connected for other senders of a model signal)."""
+    (typically the many connected for other senders of a model signal). The
+    reason is wrapped, never cut."""
     by_reason: dict[str, list[str]] = {}
     for entry in entries:
         entry = entry if isinstance(entry, Mapping) else {"name": entry}
@@ -235,15 +236,17 @@ def _not_called_lines(entries: list[Any]) -> list[Line]:
                 [
                     Part("- ", "warning"),
                     Part(names[0], "warning", "name"),
-                    Part(f"  not called{why}", "muted", "end"),
+                    Part(f"  not called{why}", "muted", "wrap"),
                 ]
             )
         else:
+            # Wrapped, reason and names: a long list ends with an ellipsis
+            # after a whole name.
+            listed = ", ".join(names)
             lines.append(
                 [
                     Part("- ", "warning"),
-                    Part(f"{len(names)} not called{why}: ", "muted"),
-                    Part(", ".join(names), "warning", "end"),
+                    Part(f"{len(names)} not called{why}: {listed}", "muted", "wrap"),
                 ]
             )
     return lines
