@@ -171,7 +171,7 @@ def test_the_summary_counts_sends_and_the_tabs_count_rows():
     assert "By signal, sender and receivers 3 groups, 5002 sends" in headings
     assert "Sent with no receivers 2 signal and sender pairs, 5005 sends" in headings
     assert page.texts("span", class_="djdt-sp-status-text") == [
-        "13 dispatches in detail; 0 framework dispatches hidden."
+        "5002 dispatches: 13 kept in detail."
     ]
 
 
