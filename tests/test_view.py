@@ -222,7 +222,7 @@ def test_every_tab_has_rows_the_filter_searches():
 
 
 def test_the_repeat_tags_read_as_one_phrase():
-    """ "×5000 sends", then "12 more in detail": not a count beside another."""
+    """The group's sends, then "12 more in detail": not a count beside another."""
     stats = heavy_page()
     for kept in stats["dispatches"]:
         kept.update(group=0, receivers=[call("shop.receivers.track")])
