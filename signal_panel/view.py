@@ -132,6 +132,7 @@ class PanelContext(TypedDict):
     orphans: list[Orphan]
     registry: list[RegistryEntry] | None
     registry_html: SafeString
+    nav_subtitle: str
 
 
 class UnsupportedContext(TypedDict):
@@ -197,6 +198,9 @@ def build_context(
         "orphans": orphans_in(stats),
         "registry": registry,
         "registry_html": registry_entries(registry or [], labels),
+        # The sidebar's line for this document: the panel's script puts it in
+        # the sidebar, which the toolbar rendered before request_finished.
+        "nav_subtitle": nav_subtitle(stats),
     }
 
 

@@ -39,7 +39,8 @@ NEST = mark_safe('<span class="djdt-sp-nest" aria-hidden="true">↳</span>')
 class Labels:
     """What rows say in the active language, looked up once per rendering.
 
-    Words come escaped; ``tooltip``, ``details`` and ``group_totals`` are
+    Words come escaped; ``tooltip``, ``details``, ``group_totals`` and
+    ``group_count`` are
     formats of text that is escaped when it is put into markup.
     """
 
@@ -62,8 +63,10 @@ class Labels:
         self.same = conditional_escape(
             _("Same signal, sender and receivers as an earlier dispatch")
         )
-        self.group_count = conditional_escape(
-            _("Sends of this signal, sender and receivers in the request")
+        self.group_count: str = _(
+            "%(count)s sends of this signal, sender and receivers in the"
+            " request: %(kept)s kept in detail, the others only counted in"
+            " the Groups tab"
         )
         self.signal = conditional_escape(_("Signal"))
         self.sender = conditional_escape(_("Sender"))

@@ -221,16 +221,28 @@ def _signal_cell(row: Row, labels: Labels) -> SafeString:
 
 
 def _repeat_tags(row: Row, labels: Labels) -> SafeString:
-    """On a group's first dispatch, the group's size and its folded repeats."""
+    """On a group's first dispatch, the group's size and its folded repeats.
+
+    They read as one phrase that adds up: "&times;31 sends" (the group's sends in
+    the request, 10 of them kept in detail, as the tooltip says), then
+    "9 more in detail" (the kept ones folded under this row).
+    """
     lead = row.lead
     if lead is None:
         return format_html(TITLED_TAG, labels.same, labels.repeat)
     tags = NOTHING
     if lead.group_count > 1:
-        tags += format_html(GROUP_COUNT_TAG, labels.group_count, lead.group_count)
+        sends = ngettext("%(count)s send", "%(count)s sends", lead.group_count) % {
+            "count": lead.group_count
+        }
+        title = labels.group_count % {
+            "count": lead.group_count,
+            "kept": lead.repeats + 1,
+        }
+        tags += format_html(GROUP_COUNT_TAG, title, sends)
     if lead.folded:
         more = ngettext(
-            "%(count)s more like it", "%(count)s more like it", lead.folded
+            "%(count)s more in detail", "%(count)s more in detail", lead.folded
         ) % {"count": lead.folded}
         tags += format_html(REPEATS_BUTTON, row.group, more)
     return tags

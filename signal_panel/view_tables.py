@@ -75,6 +75,12 @@ class Group:
             errors=whole(group.get("errors")),
         )
 
+    @property
+    def search(self) -> str:
+        """What the panel's filter matches, lowercased, as a dispatch's."""
+        names = (receiver.name for receiver in self.receivers)
+        return " ".join((self.signal, self.sender, self.family, *names)).lower()
+
 
 def groups_in(stats: Document) -> list[Group]:
     """The document's groups, the most time-consuming first."""
@@ -99,6 +105,13 @@ class Orphan:
     sender: str
     count: int
     receivers: tuple[Unrun, ...]
+
+    @property
+    def search(self) -> str:
+        """What the panel's filter matches, lowercased, as a dispatch's."""
+        names = (receiver.name for receiver in self.receivers)
+        family = signal_family(self.signal)
+        return " ".join((self.signal, self.sender, family, *names)).lower()
 
 
 def orphans_in(stats: Document) -> list[Orphan]:

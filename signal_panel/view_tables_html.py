@@ -25,7 +25,7 @@ from signal_panel.view_tables import Group, RegisteredReceiver, RegistryEntry
 # The Groups tab ---------------------------------------------------------------
 
 GROUP = (
-    '<tr class="djdt-sp-fam-{family}{error}">'
+    '<tr class="djdt-sp-group djdt-sp-fam-{family}{error}" data-sp-search="{search}">'
     '<td><span class="djdt-sp-swatch" aria-hidden="true"></span>'
     '<code class="djdt-sp-name">{signal}</code></td>'
     "<td><code>{sender}</code></td><td>{receivers}</td>"
@@ -67,6 +67,7 @@ def group_row(group: Group, labels: Labels) -> SafeString:
         GROUP,
         family=group.family,
         error=ERROR_CLASS if group.errors else NOTHING,
+        search=group.search,
         signal=breakable(group.signal),
         sender=breakable(group.sender),
         receivers=receivers,

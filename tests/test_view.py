@@ -171,7 +171,7 @@ def test_the_summary_counts_sends_and_the_tabs_count_rows():
     assert "By signal, sender and receivers 3 groups, 5002 sends" in headings
     assert "Sent with no receivers 2 signal and sender pairs, 5005 sends" in headings
     assert page.texts("span", class_="djdt-sp-status-text") == [
-        "13 dispatches in detail; 0 framework dispatches hidden."
+        "5002 dispatches: 13 kept in detail."
     ]
 
 
@@ -187,6 +187,64 @@ def test_the_sidebar_says_its_figures_stop_at_the_response():
     )
     assert nav_subtitle({}) == ""
     assert nav_subtitle({"summary": "nonsense"}).startswith("0 dispatches")
+
+
+def test_the_content_carries_its_sidebar_line_and_whether_it_is_complete():
+    """What panel.js puts in the sidebar, and whether it fetches itself again."""
+    stats = heavy_page()
+    (root,) = Page(render_content(stats)).find("div", class_="djdt-signal-panel")
+    assert root[0]["data-sp-subtitle"] == nav_subtitle(stats)
+    assert root[0]["data-sp-finished"] == "1"
+    assert root[0]["data-sp-dispatches"] == "5002"
+    stats["summary"]["request_finished"] = False
+    page = Page(render_content(stats))
+    ((attributes, _),) = page.find("div", class_="djdt-signal-panel")
+    assert attributes["data-sp-finished"] == ""
+    assert attributes["data-sp-subtitle"].endswith(", up to the response")
+    assert page.texts("button", class_="djdt-sp-refresh") == ["Refresh"]
+
+
+def test_every_tab_has_rows_the_filter_searches():
+    stats = heavy_page()
+    stats["groups"][0]["receivers"] = [{"name": "shop.receivers.Track", "count": 1}]
+    stats["orphans"][0]["receivers"] = [{"name": "shop.Audit", "reason": "why"}]
+    page = Page(render_content(stats))
+    groups = [a["data-sp-search"] for a, _ in page.find("tr", class_="djdt-sp-group")]
+    assert groups[0] == "s0 x custom shop.receivers.track"
+    assert len(groups) == 3
+    orphans = [a["data-sp-search"] for a, _ in page.find("tr", class_="djdt-sp-orphan")]
+    assert orphans == [
+        "django.db.models.signals.pre_init x model shop.audit",
+        "django.db.models.signals.pre_save x model",
+    ]
+    assert len(page.find("input", class_="djdt-sp-search")) == 1  # for every tab
+    assert len(page.find("span", class_="djdt-sp-matches")) == 3  # one per tab
+
+
+def test_the_repeat_tags_read_as_one_phrase():
+    """The group's sends, then "12 more in detail": not a count beside another."""
+    stats = heavy_page()
+    for kept in stats["dispatches"]:
+        kept.update(group=0, receivers=[call("shop.receivers.track")])
+    stats["groups"] = [
+        {
+            "id": 0,
+            "signal": "django.db.models.signals.post_init",
+            "sender": "x",
+            "receivers": [{"name": "shop.receivers.track"}],
+            "count": 5000,
+        }
+    ]
+    page = Page(render_content(stats))
+    ((title, sends),) = [
+        (a["title"], text)
+        for a, text in page.find("span", class_="djdt-sp-tag")
+        if text.endswith("sends")
+    ]
+    assert sends == "\N{MULTIPLICATION SIGN}5000 sends"
+    assert title.startswith("5000 sends of this signal, sender and receivers")
+    assert ": 13 kept in detail, the others only counted" in title
+    assert page.texts("button", class_="djdt-sp-repeats") == ["12 more in detail"]
 
 
 def test_the_sidebar_rounds_the_receiver_time_as_the_panel_card_does():

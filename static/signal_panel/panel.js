@@ -9,6 +9,12 @@
 // The toolbar loads this module once per page and fires `djdt.panel.render`
 // on #djDebug (no bubbling) each time a panel's content is shown; a panel's
 // content is replaced when the History panel switches requests.
+//
+// The toolbar fetches a panel's content once, and renders its sidebar line
+// with the page, before request_finished is sent. So the content puts its
+// own sidebar line in the sidebar, and content stored before request_finished
+// fetches itself again (ddt's render_panel view, as toolbar.js does) until
+// the store has the rest of the recording, then replaces itself.
 
 // Filter state outlives one rendering, so it survives History switches.
 const state = {
@@ -19,11 +25,15 @@ const state = {
     threshold: null,
     measure: "dispatch",
     tab: "dispatches",
-    registryQuery: "",
     registryFired: false,
 };
 
 const listening = new WeakSet();
+
+// Content stored before request_finished: how often, and how many times, to
+// fetch it again (30 s in all), e.g. while a streamed response is still sent.
+const POLL_MS = 1000;
+const POLL_TRIES = 30;
 
 function debugElement() {
     const host = document.getElementById("djDebugRoot");
@@ -86,6 +96,8 @@ function initPanel(root) {
     const threshold = root.querySelector(".djdt-sp-threshold");
     const measure = root.querySelector(".djdt-sp-slow-measure");
     const statusText = root.querySelector(".djdt-sp-status-text");
+    // Sends that reached a receiver, kept in detail or only counted.
+    const sends = Number.parseInt(root.dataset.spDispatches, 10) || items.length;
     const showNoise = root.querySelector(".djdt-sp-show-noise");
     const empty = root.querySelector(".djdt-sp-empty");
 
@@ -158,23 +170,19 @@ function initPanel(root) {
         const otherHidden = Object.entries(hiddenByFamily)
             .filter(([name]) => name !== "framework")
             .reduce((sum, [, count]) => sum + count, 0);
+        const matched = shown + foldedCount + noise + otherHidden;
         if (statusText) {
-            const parts = [`Showing ${shown} of ${items.length} dispatches in detail`];
-            if (foldedCount) {
-                parts.push(
-                    `${foldedCount} folded under the first of their group ("more like it")`
-                );
-            }
-            if (noise) {
-                parts.push(
-                    `${noise} framework dispatch${noise === 1 ? "" : "es"} hidden`
-                );
-            }
-            if (otherHidden) {
-                parts.push(`${otherHidden} hidden by family toggles`);
-            }
-            statusText.textContent = `${parts.join("; ")}.`;
+            statusText.textContent = statusSentence({
+                sends,
+                detailed: items.length,
+                shown,
+                folded: foldedCount,
+                noise,
+                otherHidden,
+                unmatched: items.length - matched,
+            });
         }
+        applyElsewhere(matched);
         setHidden(showNoise, noise === 0);
         fixRovingFocus();
     }
@@ -293,22 +301,47 @@ function initPanel(root) {
         }
     }
 
-    // Registry filters.
-    const registrySearch = root.querySelector(".djdt-sp-registry-search");
+    // The other tabs: the search box filters their rows too, and each tab
+    // says how many of its rows match.
     const registryFired = root.querySelector(".djdt-sp-registry-fired");
     const registryEntries = [...root.querySelectorAll("tbody.djdt-sp-registry-entry")];
+    const groupRows = [...root.querySelectorAll("tr.djdt-sp-group, tr.djdt-sp-orphan")];
+
+    function filterRows(rows, query, extra) {
+        let count = 0;
+        for (const row of rows) {
+            const visible =
+                (query === "" || (row.dataset.spSearch || "").includes(query)) &&
+                extra(row);
+            setHidden(row, !visible);
+            count += visible ? 1 : 0;
+        }
+        return count;
+    }
 
     function applyRegistry() {
-        const query = state.registryQuery.trim().toLowerCase();
-        for (const entry of registryEntries) {
-            const visible =
-                (query === "" || (entry.dataset.spSearch || "").includes(query)) &&
-                (!state.registryFired || entry.dataset.spFired === "1");
-            setHidden(entry, !visible);
-        }
+        return filterRows(
+            registryEntries,
+            state.query.trim().toLowerCase(),
+            (entry) => !state.registryFired || entry.dataset.spFired === "1"
+        );
     }
-    if (registrySearch) {
-        registrySearch.value = state.registryQuery;
+
+    function applyElsewhere(dispatchMatches) {
+        const query = state.query.trim().toLowerCase();
+        const matches = {
+            dispatches: dispatchMatches,
+            groups: filterRows(groupRows, query, () => true),
+            registry: applyRegistry(),
+        };
+        for (const tab of tabs) {
+            const badge = tab.querySelector(".djdt-sp-matches");
+            if (badge) {
+                const count = matches[tab.dataset.spTab] ?? 0;
+                badge.textContent = query === "" ? "" : ` · ${matchText(count)}`;
+                badge.classList.toggle("djdt-sp-no-match", count === 0);
+            }
+        }
     }
     if (registryFired) {
         registryFired.checked = state.registryFired;
@@ -322,15 +355,15 @@ function initPanel(root) {
             return;
         }
         if (entry.classList.contains("djdt-sp-hidden")) {
-            state.registryQuery = "";
+            state.query = "";
             state.registryFired = false;
-            if (registrySearch) {
-                registrySearch.value = "";
+            if (search) {
+                search.value = "";
             }
             if (registryFired) {
                 registryFired.checked = false;
             }
-            applyRegistry();
+            apply();
         }
         const rows = [...entry.querySelectorAll("tr[data-sp-receiver]")];
         const row = rows.find((each) => each.dataset.spReceiver === receiver) || rows[0];
@@ -394,9 +427,6 @@ function initPanel(root) {
             if (state.slow) {
                 apply();
             }
-        } else if (target === registrySearch) {
-            state.registryQuery = registrySearch.value;
-            applyRegistry();
         }
     });
 
@@ -410,7 +440,7 @@ function initPanel(root) {
             apply();
         } else if (target === registryFired) {
             state.registryFired = registryFired.checked;
-            applyRegistry();
+            apply();
         }
     });
 
@@ -460,6 +490,8 @@ function initPanel(root) {
             selectTab(target.dataset.spTab, false);
         } else if (target.classList.contains("djdt-sp-download")) {
             download();
+        } else if (target.classList.contains("djdt-sp-refresh")) {
+            refresh(true);
         }
     });
 
@@ -514,10 +546,144 @@ function initPanel(root) {
         }
     });
 
+    // Content stored before request_finished: fetch it again until the
+    // store has the rest, then replace it (or now, on "Refresh").
+    const unfinished = root.querySelector(".djdt-sp-unfinished");
+    const refreshButton = unfinished?.querySelector(".djdt-sp-refresh");
+    const refreshStatus = unfinished?.querySelector(".djdt-sp-refresh-status");
+    const url = unfinished ? renderPanelUrl(root) : null;
+    let tries = 0;
+    let timer = null;
+    let fetching = false;
+
+    async function refresh(now) {
+        if (fetching || !root.isConnected) {
+            return;
+        }
+        fetching = true;
+        let fresh = null;
+        try {
+            fresh = await fetchContent(url);
+        } catch (error) {
+            console.warn("signal_panel could not fetch its content again", error);
+        }
+        fetching = false;
+        if (!root.isConnected) {
+            return; // The toolbar replaced the panel meanwhile.
+        }
+        if (fresh && (now || fresh.dataset.spFinished === "1")) {
+            clearTimeout(timer);
+            root.replaceWith(fresh);
+            initPanel(fresh);
+        } else if (!now) {
+            poll();
+        }
+    }
+
+    function poll() {
+        if (tries >= POLL_TRIES) {
+            refreshStatus.textContent = `Not stored after ${(POLL_MS * POLL_TRIES) / 1000} s: Refresh to look again.`;
+            return;
+        }
+        tries++;
+        timer = setTimeout(() => refresh(false), POLL_MS);
+    }
+
+    if (unfinished && url) {
+        refreshStatus.textContent = "This panel updates itself when it is stored.";
+        setHidden(refreshButton, false);
+        poll();
+    } else if (unfinished) {
+        // Rendered with the page (RENDER_PANELS): nothing to fetch it from.
+        refreshStatus.textContent =
+            "Panels rendered with the page (RENDER_PANELS) cannot show it.";
+    }
+
     selectTab(state.tab, false);
     apply();
-    applyRegistry();
+    syncSubtitle(root);
     root.dataset.spReady = "ready";
+}
+
+// The status line: what became of the sends, in one sentence that adds up.
+function statusSentence({ sends, detailed, shown, folded, noise, otherHidden, unmatched }) {
+    if (sends === 0 && detailed === 0) {
+        return "No dispatch reached a receiver.";
+    }
+    const head =
+        sends <= detailed
+            ? `${plural(detailed, "dispatch", "dispatches")}, all kept in detail`
+            : `${plural(sends, "dispatch", "dispatches")}: ${detailed} kept in detail`;
+    const counted =
+        sends > detailed ? `; ${sends - detailed} more only counted, in the Groups tab` : "";
+    if (shown === detailed) {
+        return `${head}${detailed ? " and shown" : ""}${counted}.`;
+    }
+    const parts = [`${shown} shown`];
+    if (folded) {
+        parts.push(`${folded} folded under "more in detail"`);
+    }
+    if (noise) {
+        parts.push(`${plural(noise, "framework dispatch", "framework dispatches")} hidden`);
+    }
+    if (otherHidden) {
+        parts.push(`${otherHidden} hidden by family toggles`);
+    }
+    if (unmatched) {
+        parts.push(`${unmatched} not matching the filters`);
+    }
+    return `${head} (${parts.join(", ")})${counted}.`;
+}
+
+function plural(count, one, many) {
+    return `${count} ${count === 1 ? one : many}`;
+}
+
+function matchText(count) {
+    return count === 0 ? "no match" : plural(count, "match", "matches");
+}
+
+// ddt's render_panel URL for this content, as toolbar.js builds it; null
+// when the toolbar has no request id (RENDER_PANELS).
+function renderPanelUrl(root) {
+    const base = debugElement()?.dataset.renderPanelUrl;
+    const requestId = root.dataset.spRequestId;
+    if (!base || !requestId) {
+        return null;
+    }
+    const url = new URL(base, globalThis.location);
+    url.searchParams.append("request_id", requestId);
+    url.searchParams.append("panel_id", root.dataset.spPanel || "SignalPanel");
+    return url;
+}
+
+// The panel's root in the content the store has now, or null.
+async function fetchContent(url) {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) {
+        throw new Error(`${response.status} ${response.statusText}`);
+    }
+    const data = await response.json();
+    // A template's content is inert: no script runs, no image loads.
+    const template = document.createElement("template");
+    template.innerHTML = data.content;
+    return template.content.querySelector(".djdt-signal-panel");
+}
+
+// The sidebar's line for this panel, as this content computes it from the
+// stored document, so that the sidebar and the panel say the same numbers.
+function syncSubtitle(root) {
+    const djDebug = debugElement();
+    const subtitle = root.dataset.spSubtitle;
+    const requestId = djDebug?.dataset.requestId;
+    if (!subtitle || (requestId && root.dataset.spRequestId !== requestId)) {
+        return;
+    }
+    const panelId = CSS.escape(root.dataset.spPanel || "SignalPanel");
+    const small = djDebug.querySelector(`#djdt-${panelId} small`);
+    if (small && small.textContent !== subtitle) {
+        small.textContent = subtitle;
+    }
 }
 
 function initWithin(scope) {

@@ -21,6 +21,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, Site, prepare, serve, stop
 
+WIDTH = 1280  # the narrow page's width
+
 
 @pytest.fixture(scope="session")
 def demo_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -77,3 +79,12 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture
+def narrow(context: BrowserContext) -> Iterator[Page]:
+    """A page 1280 px wide: a laptop's screen."""
+    page = context.new_page()
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    yield page
+    page.close()

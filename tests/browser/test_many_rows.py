@@ -157,7 +157,7 @@ def test_framework_signals_are_hidden_but_counted(page: Page, site: Site):
     expect(framework.locator(".djdt-sp-count")).to_have_text("2")
     assert panel.lane_names() == ["bulk_signal"]
     assert panel.status() == (
-        "Showing 1 of 3 dispatches in detail; 2 framework dispatches hidden."
+        "3 dispatches, all kept in detail (1 shown, 2 framework dispatches hidden)."
     )
     show_them = panel.root.locator("button.djdt-sp-show-noise")
     show_them.click()

@@ -5,17 +5,15 @@ one click away, the findings at the top and where they lead."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from signal_panel.view import render_content
 from tests.browser.helpers import SignalsPanel, switch_to
 from tests.browser.server import Site
 from tests.browser.test_many_rows import show
 
-WIDTH = 1280
 SUBTITLE = re.compile(
     r"^(?P<dispatches>\d+) dispatch(es)? · (?P<receivers>\d+) receivers? · "
     r"(?P<ms>[\d.]+) ms(?P<partial>, up to the response)?$"
@@ -28,15 +26,6 @@ MISTAKES = {
     "reentrant_save",
     "sql_per_row",
 }
-
-
-@pytest.fixture
-def narrow(context: BrowserContext) -> Iterator[Page]:
-    """A page 1280 px wide: a laptop's screen."""
-    page = context.new_page()
-    page.set_viewport_size({"width": WIDTH, "height": 900})
-    yield page
-    page.close()
 
 
 def card(panel: SignalsPanel, label: str) -> str:
@@ -64,9 +53,12 @@ def test_every_count_says_what_it_counts(narrow: Page, site: Site):
         f"sends · {rows} in detail"
     )
     shown = panel.rows.count()
+    # One sentence that adds up: sends = kept in detail + only counted, and
+    # kept in detail = shown + folded.
     assert panel.status() == (
-        f"Showing {shown} of {rows} dispatches in detail;"
-        f' {rows - shown} folded under the first of their group ("more like it").'
+        f"{sends} dispatches: {rows} kept in detail ({shown} shown,"
+        f' {rows - shown} folded under "more in detail");'
+        f" {sends - rows} more only counted, in the Groups tab."
     )
     groups = panel.tabpanel("groups")
     orphan_rows = groups.locator("table.djdt-sp-orphans tbody tr").count()

@@ -148,7 +148,7 @@ def test_filters(page: Page, site: Site):
 
     everything = panel.lane_names()
     assert everything == ["request_started", "report_requested", "request_finished"]
-    assert panel.status() == "Showing 3 of 3 dispatches in detail."
+    assert panel.status() == "3 dispatches, all kept in detail and shown."
     # (Hiding framework signals is tested in test_many_rows.py: the demo's
     # pages send none that signal_panel records by default.)
 
@@ -269,7 +269,7 @@ def test_tabs_and_registry(page: Page, site: Site):
     registry_panel.locator("input.djdt-sp-registry-fired").check()
     expect(entries).to_have_count(sent.count())
     assert sent.count() < total
-    registry_panel.locator("input.djdt-sp-registry-search").fill("report_requested")
+    panel.root.locator("input.djdt-sp-search").fill("report_requested")
     expect(entries).to_have_count(1)
     expect(entries.first).to_contain_text("archive_report")
     link = entries.first.locator("a.djdt-sp-source").first
