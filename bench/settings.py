@@ -1,7 +1,8 @@
 """Settings of the heavy-page benchmark.
 
-``BENCH_PANEL=1`` adds ``signal_panel`` (app and panel) to the toolbar;
-``BENCH_PANEL=0`` is the same toolbar without it. ``BENCH_DB`` names the
+``BENCH_PANEL=0`` is the toolbar with its default panels; ``BENCH_PANEL=1``
+is the same toolbar configured as the README says: ``signal_panel`` in place
+of the toolbar's own SignalsPanel. ``BENCH_DB`` names the
 SQLite file (``bench/run.py`` makes a fresh one per process).
 """
 
@@ -47,10 +48,12 @@ DATABASES = {
 
 STATIC_URL = "/static/"
 
-# The toolbar's default panels, with and without this one.
+# The toolbar's default panels; with the panel, ours in place of SignalsPanel.
 DEBUG_TOOLBAR_PANELS = [
-    *PANELS_DEFAULTS,
-    *(["signal_panel.panel.SignalPanel"] if WITH_PANEL else []),
+    "signal_panel.panel.SignalPanel"
+    if WITH_PANEL and panel == "debug_toolbar.panels.signals.SignalsPanel"
+    else panel
+    for panel in PANELS_DEFAULTS
 ]
 DEBUG_TOOLBAR_CONFIG = {"SHOW_TOOLBAR_CALLBACK": "bench.settings.show_toolbar"}
 

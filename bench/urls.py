@@ -6,5 +6,7 @@ from bench.benchapp import views
 urlpatterns = [
     path("rows/", views.rows),
     path("saves/", views.saves),
+    path("light/", views.light),
+    path("busy/", views.busy),
     *debug_toolbar_urls(),
 ]

@@ -126,14 +126,21 @@ def _senders(senders: set[str]) -> str:
 def receiver_statuses(
     registry: list[dict[str, Any]], stats: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """The registry with each receiver's ``runs`` and ``not_run`` (why not)."""
+    """A copy of ``registry`` for the recording of ``stats``: whether each
+    signal was sent (``fired``), each receiver's ``runs`` and ``not_run``
+    (why not). The registry itself is left as it is: it may be shared."""
     activity = Activity.of(stats)
+    statuses = []
     for entry in registry:
+        signal = entry["signal"]
+        receivers = []
         for receiver in entry["receivers"]:
-            receiver["runs"], receiver["not_run"] = activity.status(
-                entry["signal"], receiver
-            )
-    return registry
+            runs, not_run = activity.status(signal, receiver)
+            receivers.append({**receiver, "runs": runs, "not_run": not_run})
+        statuses.append(
+            {**entry, "fired": signal in activity.senders, "receivers": receivers}
+        )
+    return statuses
 
 
 @dataclass

@@ -40,14 +40,22 @@ def findings(
     stats: dict[str, Any], registry: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Every mistake found, most serious first."""
+    return [*process_findings(registry), *recording_findings(stats)]
+
+
+def process_findings(registry: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The mistakes in the process's modules and connections (``registry``):
+    the same for every recording until they change (``connections``)."""
     return [
         *unimported_findings(),
         *_connected_twice(),
         *_string_senders(registry),
-        *_dead_weak(stats),
-        *_reentrant_saves(stats),
-        *_sql_per_row(stats),
     ]
+
+
+def recording_findings(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mistakes seen in one recording's document."""
+    return [*_dead_weak(stats), *_reentrant_saves(stats), *_sql_per_row(stats)]
 
 
 def finding(

@@ -10,10 +10,10 @@ from django.db import connections
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
-from signal_panel import instrument, lifecycle, state
+from signal_panel import instrument, lifecycle, process_state, state, stored_registry
 from signal_panel.describe import describe_exception
 from signal_panel.recording import Recording
-from signal_panel.stats import VERSION
+from signal_panel.stats import VERSION, to_stats
 from signal_panel.view import nav_subtitle, render_content
 
 logger = logging.getLogger("signal_panel")
@@ -32,6 +32,9 @@ class SignalPanel(Panel):
         super().__init__(*args, **kwargs)
         self._recording: Recording | None = None
         self._fallback_token: Any = None
+        # The dispatches' JSON, built once per request (see stats.to_stats).
+        self._built: dict[int, dict[str, Any]] = {}
+        self._registry_fields: dict[str, Any] | None = None
 
     @classmethod
     def ready(cls) -> None:
@@ -44,7 +47,7 @@ class SignalPanel(Panel):
     @property
     def content(self) -> str:
         return render_content(
-            self.get_stats(),
+            stored_registry.with_registry(self.get_stats(), self.toolbar.store),
             panel_id=self.panel_id,
             request_id=getattr(self.toolbar, "request_id", None),
         )
@@ -73,7 +76,7 @@ class SignalPanel(Panel):
         recording = self._recording
         if recording is None:
             return
-        self.record_stats(_stats(recording))
+        self.record_stats(self._stats(recording))
         if isinstance(recording, lifecycle.RequestRecording):
             recording.on_finish(self._save_finished)
 
@@ -98,7 +101,7 @@ class SignalPanel(Panel):
         }
         try:
             if request_id and store.exists(request_id):
-                stats = _stats(recording)
+                stats = self._stats(recording)
                 self.toolbar.stats[self.panel_id] = stats
                 store.save_panel(request_id, self.panel_id, stats)
         finally:
@@ -106,22 +109,31 @@ class SignalPanel(Panel):
                 if connections[alias].connection is not None:
                     connections[alias].close()
 
+    def _stats(self, recording: Recording) -> dict[str, Any]:
+        """The recording's stats; if building them fails, a document that
+        says so.
 
-def _stats(recording: Recording) -> dict[str, Any]:
-    """The recording's stats; if building them fails, a document that says so.
-
-    Runs in the toolbar's post-processing of the user's request: a recorder
-    bug must show as an incomplete recording, never as a failed request.
-    """
-    try:
-        return recording.to_stats(with_registry=True)
-    except Exception as exc:
-        logger.warning("signal_panel could not build its stats", exc_info=True)
-        return {
-            "version": VERSION,
-            "summary": {"dispatches": 0, "receivers": 0, "request_finished": False},
-            "dispatches": [],
-            "groups": [],
-            "orphans": [],
-            "failures": [*recording.failures, describe_exception(exc)],
-        }
+        Runs in the toolbar's post-processing of the user's request: a
+        recorder bug must show as an incomplete recording, never as a failed
+        request.
+        """
+        try:
+            process = process_state.current()
+            document = to_stats(recording, process, built=self._built)
+            if self._registry_fields is None:
+                # Decided once: the connections as they were when it ran.
+                self._registry_fields = stored_registry.registry_fields(
+                    process, self.toolbar.store, self.toolbar.request_id
+                )
+            document.update(self._registry_fields)
+            return document
+        except Exception as exc:
+            logger.warning("signal_panel could not build its stats", exc_info=True)
+            return {
+                "version": VERSION,
+                "summary": {"dispatches": 0, "receivers": 0, "request_finished": False},
+                "dispatches": [],
+                "groups": [],
+                "orphans": [],
+                "failures": [*recording.failures, describe_exception(exc)],
+            }

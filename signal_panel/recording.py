@@ -21,7 +21,7 @@ from django.apps import apps
 from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id
 
-from signal_panel import pauses, report, stats
+from signal_panel import pauses, process_state, report, stats
 from signal_panel.calls import (
     ERROR,
     INDEX,
@@ -321,7 +321,7 @@ class Recording:
         """The JSON document of this recording (docs/stats-format.md);
         ``with_registry`` adds every signal and its receivers, each with its
         runs in this recording or why it never ran."""
-        return stats.to_stats(self, with_registry)
+        return stats.to_stats(self, process_state.current(), with_registry)
 
     def explain(self, receiver: Any) -> Explanation:
         """How often ``receiver`` ran in this recording, and if never, why::

@@ -15,12 +15,16 @@ from signal_panel import pauses
 from signal_panel.conf import Config
 from signal_panel.describe import Describer
 from signal_panel.diagnose import orphan_receivers, receiver_statuses
-from signal_panel.findings import findings
+from signal_panel.findings import recording_findings
 from signal_panel.records import CallRecord, DispatchRecord, Group, Orphan
-from signal_panel.registry import registry
 from signal_panel.scan import signal_family, signal_name
 
-VERSION = 1
+# 2: the registry is stored once per process state (``process_state``,
+# ``registry_in``), without a recording's fields; ``fired``, ``runs`` and
+# ``not_run`` are worked out when it is read.
+VERSION = 2
+# The versions the view and the report read: 1 differs in the registry only.
+READABLE = (1, 2)
 
 
 class Recorded(Protocol):
@@ -38,10 +42,34 @@ class Recorded(Protocol):
     failures: list[str]
 
 
-def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]:
-    """The document of ``recording``; ``with_registry`` adds every signal
-    and its connected receivers, each with its runs or why it never ran."""
+class Process(Protocol):
+    """What the process's modules and connections give every document
+    (a ``process_state.ProcessState``)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def registry(self) -> list[dict[str, Any]]: ...
+    @property
+    def findings(self) -> list[dict[str, Any]]: ...
+
+
+def to_stats(
+    recording: Recorded,
+    process: Process,
+    with_registry: bool = False,
+    built: dict[int, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The document of ``recording`` in the process state ``process``;
+    ``with_registry`` adds every signal and its connected receivers, each
+    with its runs or why it never ran.
+
+    ``built`` keeps the dispatches' JSON from one call to the next: a
+    record does not change once its dispatch has ended, so a document built
+    again (after ``request_finished``) only builds the records added since.
+    """
     origin = recording.origin
+    built = {} if built is None else built
 
     def ms(seconds: float) -> float:
         return round(seconds * 1000, 3)
@@ -55,7 +83,17 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
             kept.add(slowest.id)
     records.sort(key=lambda record: (record.start, record.id))
 
-    dispatches = [_dispatch(record, kept, origin, ms) for record in records]
+    dispatches = []
+    for record in records:
+        dispatch = built.get(record.id)
+        if dispatch is None:
+            dispatch = _dispatch(record, origin, ms)
+            if record.connected is None and record.duration:  # It has ended.
+                built[record.id] = dispatch
+        parent = record.parent_id
+        dispatches.append(
+            {**dispatch, "parent_kept": parent in kept if parent is not None else None}
+        )
     groups: list[dict[str, Any]] = [
         {
             "id": group.index,
@@ -126,10 +164,10 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
             "editor_url": recording.config.editor_url,
         },
     }
-    connected = registry(_fired(document))
-    document["findings"] = findings(document, connected)
+    document["findings"] = [*process.findings, *recording_findings(document)]
+    document["process_state"] = process.key
     if with_registry:
-        document["registry"] = receiver_statuses(connected, document)
+        document["registry"] = receiver_statuses(process.registry, document)
     return document
 
 
@@ -146,13 +184,11 @@ def _orphan(orphan: Orphan, describer: Describer) -> dict[str, Any]:
 
 
 def _dispatch(
-    record: DispatchRecord, kept: set[int], origin: float, ms: Callable[[float], float]
+    record: DispatchRecord, origin: float, ms: Callable[[float], float]
 ) -> dict[str, Any]:
-    parent = record.parent_id
     return {
         "id": record.id,
-        "parent": parent,
-        "parent_kept": parent in kept if parent is not None else None,
+        "parent": record.parent_id,
         "parent_receiver": record.parent_receiver,
         "group": record.group.index,
         "signal": record.signal_name,
@@ -208,16 +244,3 @@ def _call(
             "time_ms": ms(call.nested_queries[1]),
         },
     }
-
-
-def add_registry(stats: dict[str, Any]) -> dict[str, Any]:
-    """Add the process's signal registry to a document made without it."""
-    stats["registry"] = receiver_statuses(registry(_fired(stats)), stats)
-    return stats
-
-
-def _fired(stats: dict[str, Any]) -> set[str]:
-    """The signals a document's recording saw sent."""
-    fired = {group["signal"] for group in stats["groups"]}
-    fired.update(orphan["signal"] for orphan in stats["orphans"])
-    return fired

@@ -33,7 +33,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from signal_panel.stats import VERSION
+from signal_panel.stats import READABLE
 from signal_panel.view_findings import Finding, findings_in
 from signal_panel.view_findings_html import finding_items
 from signal_panel.view_html import Labels
@@ -131,6 +131,9 @@ class PanelContext(TypedDict):
     groups_html: SafeString
     orphans: list[Orphan]
     registry: list[RegistryEntry] | None
+    # No registry, though the document was recorded with one stored for its
+    # process state (stored_registry): it is no longer anywhere.
+    registry_gone: bool
     registry_html: SafeString
     nav_subtitle: str
 
@@ -158,7 +161,7 @@ def build_context(
     request_id: str | None = None,
 ) -> PanelContext | UnsupportedContext:
     """Everything the template needs, derived from the stored stats alone."""
-    if stats.get("version") != VERSION:
+    if stats.get("version") not in READABLE:
         return {
             "unsupported": True,
             "version": text(stats.get("version")),
@@ -197,6 +200,7 @@ def build_context(
         "groups_html": group_rows(groups, labels),
         "orphans": orphans_in(stats),
         "registry": registry,
+        "registry_gone": registry is None and "process_state" in stats,
         "registry_html": registry_entries(registry or [], labels),
         # The sidebar's line for this document: the panel's script puts it in
         # the sidebar, which the toolbar rendered before request_finished.

@@ -28,6 +28,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.dispatch import Signal
 
 from signal_panel import dispatch, lifecycle, probes, record_signals
+from signal_panel import panel as panel_module
 from signal_panel.describe import Describer
 from signal_panel.panel import SignalPanel
 from signal_panel.recording import Recording
@@ -59,7 +60,7 @@ FAULTS = {
     "Recording.start": (Recording, "start", True),
     "Recording.finish": (Recording, "finish", True),
     "Recording.count_orphan": (Recording, "count_orphan", True),
-    "Recording.to_stats": (Recording, "to_stats", True),
+    "stats.to_stats": (panel_module, "to_stats", True),
     "RequestRecording.close": (lifecycle.RequestRecording, "close", True),
     # The probes handed to Django (the fallbacks; the compiled copies make a
     # sync receiver's call inline, where nothing can fail).

@@ -21,7 +21,6 @@ import pytest
 from django.dispatch import Signal
 
 from signal_panel import record_signals
-from signal_panel.stats import add_registry
 from signal_panel.view import render_content
 
 SCRIPT = '</script><script>alert("xss")</script>'
@@ -151,7 +150,7 @@ def registry() -> list[dict[str, Any]]:
 def document() -> dict[str, Any]:
     """A document using every field: nesting, folding, errors, links, registry."""
     return {
-        "version": 1,
+        "version": 2,
         "summary": {
             "dispatches": 6,
             "detailed": 5,
@@ -258,6 +257,7 @@ def document() -> dict[str, Any]:
             "editor_url": EDITOR,
         },
         "instrumentation": "compiled",
+        "process_state": "4242-0123456789ab-7f3a",
         "registry": registry(),
     }
 
@@ -476,7 +476,7 @@ def test_the_document_has_every_field_a_recording_has():
     signal.connect(nesting, weak=False)
     with record_signals() as recording:
         signal.send_robust(sender="x", value=1)
-    recorded = json.loads(json.dumps(add_registry(recording.to_stats())))
+    recorded = json.loads(json.dumps(recording.to_stats(with_registry=True)))
 
     def shape(value: Any) -> set[tuple[Any, ...]]:
         return {

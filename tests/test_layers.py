@@ -32,11 +32,11 @@ LAYERS = [
     {"describe", "calls", "compiler"},
     {"dispatch", "queries", "records", "registry"},
     {"async_receivers", "probes", "diagnose", "findings"},
-    {"instrument", "stats", "checks"},
+    {"instrument", "stats", "checks", "process_state"},
     {"apps"},
     set(),
     {"recording"},
-    {"api", "lifecycle"},
+    {"api", "lifecycle", "stored_registry"},
     {"panel", "pytest_plugin", "__init__", "management.commands.record_signals"},
 ]
 # The view and the report read stats documents only: stacks of their own.

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 from debug_toolbar.models import HistoryEntry
-from debug_toolbar.store import get_store
+from debug_toolbar.store import get_store, serialize
 from debug_toolbar.toolbar import DebugToolbar
+from django.conf import settings
 from django.test import override_settings
 
 from signal_panel import record_signals
 from signal_panel.panel import SignalPanel
+from tests.testapp.signals import article_published
 
 DATABASE_STORE = "debug_toolbar.store.DatabaseStore"
 # ddt only installs its HistoryEntry table when DatabaseStore is configured at
@@ -204,3 +206,74 @@ def test_signals_imported_later_are_ignored_too(client, db):
     with record_signals() as recording:
         module.record_static_file_signal.send(sender=None, staticfiles_path="x")
     assert recording.orphans == {}
+
+
+# The registry: once per process state, not per request -------------------------
+
+
+def announce(sender, **kwargs):
+    """Connected at run time by a test below."""
+
+
+def registry_receivers(content: str) -> set[str]:
+    """The receivers' names listed in a rendered panel's Registry tab."""
+    tab = content[content.index('id="SignalPanel-registry"') :]
+    return set(re.findall(r'data-sp-receiver="([^"]+)"', tab)) - {""}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_registry_is_stored_once_per_process_state(client, store):
+    first = client.get("/")
+    second = client.get("/")
+
+    carried = DebugToolbar.fetch(request_id(first), "SignalPanel").stats
+    light = DebugToolbar.fetch(request_id(second), "SignalPanel").stats
+    assert carried["SignalPanel"]["registry"]
+    assert "registry" not in light["SignalPanel"]
+    assert light["SignalPanel"]["registry_in"] == request_id(first)
+    assert (
+        light["SignalPanel"]["process_state"]
+        == (carried["SignalPanel"]["process_state"])
+    )
+    assert len(serialize(light["SignalPanel"])) <= 10 * 1024
+    # Both show the same Registry, each with its own request's runs.
+    receivers = registry_receivers(render_panel(client, second))
+    assert "tests.testapp.receivers.comment_on_new_article" in receivers
+    assert receivers == registry_receivers(render_panel(client, first))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_connected_at_run_time_shows_in_the_next_requests_registry(
+    client, store
+):
+    before = client.get("/")
+    article_published.connect(announce)
+    try:
+        after = client.get("/")
+    finally:
+        article_published.disconnect(announce)
+
+    name = "tests.test_panel.announce"
+    assert name in registry_receivers(render_panel(client, after))
+    # The request before it keeps the connections it ran with.
+    assert name not in registry_receivers(render_panel(client, before))
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(
+    DEBUG_TOOLBAR_CONFIG={
+        **settings.DEBUG_TOOLBAR_CONFIG,
+        "TOOLBAR_STORE_CLASS": "debug_toolbar.store.MemoryStore",
+        "RESULTS_CACHE_SIZE": 2,
+    }
+)
+def test_the_registry_is_stored_again_when_its_request_leaves_the_store(client):
+    get_store().clear()
+    first, second, third = (client.get("/") for _ in range(3))
+
+    assert not get_store().exists(request_id(first))
+    stored = DebugToolbar.fetch(request_id(third), "SignalPanel").stats
+    assert stored["SignalPanel"]["registry"]
+    # The second's carrier is gone; the same process state rebuilds it.
+    receivers = registry_receivers(render_panel(client, second))
+    assert "tests.testapp.receivers.comment_on_new_article" in receivers

@@ -25,6 +25,7 @@ from django.core.management import CommandError, call_command
 
 from signal_panel.recording import Recording
 from signal_panel.report import format_stats
+from signal_panel.stats import VERSION
 from tests.test_demo import MANAGE, demo_env
 from tests.test_report import tree
 from tests.testapp.signals import article_published
@@ -141,7 +142,7 @@ def test_json_writes_the_stats_document_the_report_was_made_from(env, tmp_path):
 
     assert recorded.returncode == 0
     stats = json.loads(path.read_text())
-    assert stats["version"] == 1
+    assert stats["version"] == VERSION
     assert [d["signal"] for d in stats["dispatches"]] == [
         "tests.testapp.signals.article_published",
         "tests.testapp.signals.robust_signal",

@@ -19,7 +19,6 @@ from django.test.utils import CaptureQueriesContext
 from signal_panel import record_signals
 from signal_panel.checks import check_settings
 from signal_panel.conf import Config, get_config
-from signal_panel.stats import add_registry
 from tests.testapp.models import Article, Reading
 from tests.testapp.signals import article_published, robust_signal
 
@@ -137,7 +136,7 @@ class TestVolume:
             response = client.get("/readings/")
         assert b"<h1>10000 readings</h1>" in response.content
 
-        stats = add_registry(recording.to_stats())
+        stats = recording.to_stats(with_registry=True)
         summary = stats["summary"]
         # post_init has a receiver: 10,000 dispatches, grouped, 11 kept in detail.
         [group] = [g for g in stats["groups"] if g["sender"] == "testapp.Reading"]
@@ -257,7 +256,7 @@ class TestRegistry:
     def test_lists_signals_and_receivers_and_marks_fired(self, db):
         with record_signals() as recording:
             Article.objects.create(title="x")
-        registry = add_registry(recording.to_stats())["registry"]
+        registry = recording.to_stats(with_registry=True)["registry"]
         by_name = {entry["signal"]: entry for entry in registry}
 
         post_save_entry = by_name["django.db.models.signals.post_save"]
@@ -354,7 +353,7 @@ def collect_toolbar(sender, toolbar, **kwargs):
 def test_store_round_trip_is_lossless(db):
     with record_signals() as recording:
         Article.objects.create(title="x")
-    stats = add_registry(recording.to_stats())
+    stats = recording.to_stats(with_registry=True)
     store = get_store()
     store.save_panel("round-trip", "SignalPanel", stats)
     assert store.panel("round-trip", "SignalPanel") == stats

@@ -329,8 +329,8 @@ class TestDocuments:
 
     def test_an_empty_or_foreign_document(self):
         assert format_stats({}) == "No signal was sent."
-        assert format_stats({"version": 2}).splitlines() == [
-            "(a version 2 stats document; this signal_panel reads version 1: "
+        assert format_stats({"version": 3}).splitlines() == [
+            "(a version 3 stats document; this signal_panel reads version 2: "
             "shown as far as understood)",
             "No signal was sent.",
         ]

@@ -21,3 +21,15 @@ def saves(request):
         for index in range(count):
             Article.objects.create(title=f"article {index}")
     return HttpResponse(PAGE.format(title="saves", body=f"<p>{count} saved</p>"))
+
+
+def light(request):
+    """No SQL, no model: request_started and request_finished only."""
+    return HttpResponse(PAGE.format(title="light", body="<p>hello</p>"))
+
+
+def busy(request):
+    """The light page's dispatches, after some milliseconds of the view's own
+    work: what the panel adds must not grow with it."""
+    total = sum(index * index for index in range(200_000))
+    return HttpResponse(PAGE.format(title="busy", body=f"<p>{total}</p>"))

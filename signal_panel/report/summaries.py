@@ -15,7 +15,7 @@ from signal_panel.report.document import (
 )
 from signal_panel.report.lines import Line, Part, clean, columns, plural
 from signal_panel.report.tree import signal_and_sender
-from signal_panel.stats import VERSION
+from signal_panel.stats import READABLE, VERSION
 
 # Lines listed per summary block (groups beyond the cap, orphans, failures).
 MAX_LISTED = 10
@@ -23,7 +23,7 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 def version_note(document: Document) -> list[Line]:
-    if document.version in (None, VERSION):
+    if document.version is None or document.version in READABLE:
         return []
     return [
         [

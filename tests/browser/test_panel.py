@@ -8,6 +8,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
+from signal_panel.stats import VERSION
 from tests.browser.helpers import CSP_LISTENER, SignalsPanel, switch_to
 from tests.browser.server import Site
 
@@ -289,7 +290,7 @@ def test_download_json(page: Page, site: Site, tmp_path):
     path = tmp_path / "signals.json"
     download.save_as(path)
     stats = json.loads(path.read_text())
-    assert stats["version"] == 1
+    assert stats["version"] == VERSION
     signals = [d["signal"] for d in stats["dispatches"]]
     assert "demo.events.signals.report_requested" in signals
     assert signals[-1] == "django.core.signals.request_finished"
