@@ -46,7 +46,11 @@ def test_runs_are_counted_per_connection(published):
         for receiver in entry_of(stats["registry"], POST_SAVE)["receivers"]
         if receiver["name"] == UPDATE_INDEX
     }
-    assert set(rows) == {"realproject.Page", "realproject.Document", "realproject.Image"}
+    assert set(rows) == {
+        "realproject.Page",
+        "realproject.Document",
+        "realproject.Image",
+    }
     assert rows["realproject.Page"]["runs"] == 1
     assert rows["realproject.Page"]["not_run"] is None
     for other in ("realproject.Document", "realproject.Image"):
@@ -69,3 +73,37 @@ def test_signals_are_named_where_they_are_defined(published):
     dispatched = {dispatch["signal"] for dispatch in stats["dispatches"]}
     assert POST_SAVE in dispatched
     assert "pagesearch.signals.post_save" not in dispatched
+
+
+def test_identical_receivers_are_one_row_with_their_count(published):
+    _, stats = published
+    receivers = entry_of(stats["registry"], "django.core.signals.setting_changed")[
+        "receivers"
+    ]
+    clear = [
+        receiver
+        for receiver in receivers
+        if receiver["name"] == "pagesearch.backends.Backend._clear_cached_properties"
+    ]
+    assert len(clear) == 1
+    assert clear[0]["count"] == 12
+    assert clear[0]["owner"]["distribution"] == "pagesearch"
+    # update_index's three connections differ by sender: three rows.
+    post_save_rows = entry_of(stats["registry"], POST_SAVE)["receivers"]
+    assert [r["name"] for r in post_save_rows].count(UPDATE_INDEX) == 3
+    assert all(r["count"] == 1 for r in post_save_rows)
+
+
+def test_signals_are_listed_by_whose_code_they_are(published):
+    _, stats = published
+    kinds = [entry["owner"]["kind"] for entry in stats["registry"]]
+    order = ["project", "package", "django", "python", "toolbar"]
+    assert kinds == sorted(kinds, key=order.index)
+    assert kinds[-1] == "toolbar"
+    packages = [
+        entry["signal"]
+        for entry in stats["registry"]
+        if entry["owner"]["kind"] == "package"
+    ]
+    assert "pagesearch.signals.index_updated" in packages
+    assert entry_of(stats["registry"], POST_SAVE)["owner"]["kind"] == "django"
