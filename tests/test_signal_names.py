@@ -45,8 +45,7 @@ def reexporting(tmp_path: Path) -> Iterator[str]:
         )
     )
     (package / "late.py").write_text(
-        f"from {PACKAGE}.signals import Hooks, own, setting_changed\n"
-        "alias = own\n"
+        f"from {PACKAGE}.signals import Hooks, own, setting_changed\nalias = own\n"
     )
     sys.path.insert(0, str(tmp_path))
     try:
