@@ -1,5 +1,5 @@
 """The Registry of a real project (tests/realproject with pagesearch), in a
-real browser at 1280 px: identical receivers folded ("×12"), the project's
+real browser at 1280 px: identical receivers folded ("x12"), the project's
 and packages' signals before Django's and the toolbar's last, and a
 "defined at" ``file:line`` that never breaks inside."""
 
@@ -9,18 +9,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Page
 
 from tests.browser.helpers import SignalsPanel
 from tests.browser.server import Site, prepare, serve, stop
+from tests.browser.test_newcomer import WIDTH
 
-WIDTH = 1280
 SETTINGS = "tests.realproject.browser_settings"
 CLEAR = "pagesearch.backends.Backend._clear_cached_properties"
 
 # For each source location of the Registry: the lines its last part (after
 # the last slash: "signals.py:11") is laid out on, and its text.
-LAST_PART_LINES = """(root) => [...root.querySelectorAll(".djdt-sp-source")].map((element) => {
+LAST_PART_LINES = """(root) => [...root.querySelectorAll(".djdt-sp-source")].map((
+    element
+) => {
     const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
     const nodes = [];
     while (walker.nextNode()) nodes.push(walker.currentNode);
@@ -50,22 +52,16 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     stop(served)
 
 
-@pytest.fixture
-def narrow(context: BrowserContext) -> Iterator[Page]:
-    page = context.new_page()
+def registry_of(page: Page, real_site: Site) -> SignalsPanel:
+    """The Registry tab of a page publishing a Page, at 1280 px."""
     page.set_viewport_size({"width": WIDTH, "height": 900})
-    yield page
-    page.close()
-
-
-def registry_of(narrow: Page, real_site: Site) -> SignalsPanel:
-    panel = SignalsPanel(narrow, real_site.url).goto("/realproject/publish/").open()
+    panel = SignalsPanel(page, real_site.url).goto("/realproject/publish/").open()
     panel.tab("registry").click()
     return panel
 
 
-def test_a_file_and_line_never_break_inside(narrow: Page, real_site: Site):
-    panel = registry_of(narrow, real_site)
+def test_a_file_and_line_never_break_inside(page: Page, real_site: Site):
+    panel = registry_of(page, real_site)
     registry = panel.tabpanel("registry")
     lines = registry.evaluate(LAST_PART_LINES)
     assert len(lines) > 20
@@ -74,9 +70,9 @@ def test_a_file_and_line_never_break_inside(narrow: Page, real_site: Site):
 
 
 def test_identical_receivers_are_one_row_and_the_toolbar_is_last(
-    narrow: Page, real_site: Site
+    page: Page, real_site: Site
 ):
-    panel = registry_of(narrow, real_site)
+    panel = registry_of(page, real_site)
     registry = panel.tabpanel("registry")
     rows = registry.locator(f'tr[data-sp-receiver="{CLEAR}"]')
     assert rows.count() == 1
