@@ -77,8 +77,7 @@ def scan_signals() -> dict[int, tuple[Signal, str]]:
                         )
     result = {}
     for key, candidates in found.items():
-        rank = _defining_rank if len(candidates) > 1 else _canonical_rank
-        signal, module_name, attr = min(candidates, key=rank)
+        signal, module_name, attr = _defining(candidates)
         _signal_names[key] = f"{module_name}.{attr}"
         result[key] = (signal, _signal_names[key])
     _scanned_modules = len(sys.modules)
@@ -108,11 +107,16 @@ def _canonical_rank(candidate: tuple[Signal, str, str]) -> tuple[int, int, int, 
     )
 
 
-def _defining_rank(candidate: tuple[Signal, str, str]) -> tuple[Any, ...]:
-    """The module whose source assigns the signal first; then as
-    :func:`_canonical_rank` (the tie-breaker, and all there is without source)."""
-    _, module_name, attr = candidate
-    return (0 if _assigns(module_name, attr) else 1, *_canonical_rank(candidate))
+def _defining(candidates: list[tuple[Signal, str, str]]) -> tuple[Signal, str, str]:
+    """The name of a signal among several: the first, by :func:`_canonical_rank`,
+    whose module's source assigns it (sources read only until one does); the
+    first by that rank if none does (no source, built some other way)."""
+    ranked = sorted(candidates, key=_canonical_rank)
+    if len(ranked) > 1:
+        for candidate in ranked:
+            if _assigns(candidate[1], candidate[2]):
+                return candidate
+    return ranked[0]
 
 
 def _assigns(module_name: str, attr: str) -> bool:
