@@ -27,12 +27,15 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID, _make_id
 
 from signal_panel.describe import Describer, callable_name, connected_sender
-from signal_panel.records import DEAD_WEAK, GARBAGE_COLLECTED
+from signal_panel.records import DEAD_WEAK, GARBAGE_COLLECTED, MANY_SENDERS
 from signal_panel.scan import known_signals
 
 NOT_SENT = "signal not sent"
 NOT_REACHED = "not reached: an earlier receiver raised"
 CONNECTED_LATER = "connected after the send"
+# How ``connected_sender`` describes a sender it cannot find (Django 5.2 keeps
+# only its id): its runs cannot be told from those of other connections.
+UNKNOWN_SENDER = "<object id "
 NOT_LIVE = "not live when the signal was sent"
 
 
@@ -69,17 +72,24 @@ def orphan_receivers(
 
 @dataclass
 class Activity:
-    """What a stats document says happened, per signal and receiver."""
+    """What a stats document says happened, per signal, sender and receiver.
 
-    # (signal, receiver name) -> runs.
-    runs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    Runs and skips are kept per sender, so a receiver connected for several
+    senders (one function, a connection per model) is judged per connection:
+    only the sends of the sender it is connected for count.
+    """
+
+    # (signal, receiver name) -> sender -> runs.
+    runs: defaultdict[tuple[str, str], Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
     # signal -> the senders it was sent by (with or without receivers).
     senders: defaultdict[str, set[str]] = field(
         default_factory=lambda: defaultdict(set)
     )
-    # (signal, receiver name) -> the reasons detailed dispatches gave.
-    not_called: defaultdict[tuple[str, str], set[str]] = field(
-        default_factory=lambda: defaultdict(set)
+    # (signal, receiver name) -> sender -> the reasons detailed dispatches gave.
+    not_called: defaultdict[tuple[str, str], defaultdict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
 
     @classmethod
@@ -89,32 +99,60 @@ class Activity:
             activity.senders[group["signal"]].add(group["sender"])
             for receiver in group["receivers"]:
                 runs = receiver.get("runs", group["count"])  # Older documents.
-                activity.runs[group["signal"], receiver["name"]] += runs
+                key = (group["signal"], receiver["name"])
+                activity.runs[key][group["sender"]] += runs
         for orphan in stats.get("orphans") or ():
             activity.senders[orphan["signal"]].add(orphan["sender"])
         for dispatch in stats.get("dispatches") or ():
             for skipped in dispatch.get("not_called") or ():
                 key = (dispatch["signal"], skipped["name"])
-                activity.not_called[key].add(skipped["reason"])
+                sender = dispatch.get("sender") or ""
+                activity.not_called[key][sender].add(skipped["reason"])
         return activity
 
+    def runs_of(self, signal: str, name: str, *connected_for: str | None) -> int:
+        """Runs of receiver ``name`` for its connections to ``signal`` for
+        the senders ``connected_for`` (None: any sender), each send once."""
+        return sum(
+            count
+            for sender, count in self.runs.get((signal, name), {}).items()
+            if any(_counts_for(connected, sender) for connected in connected_for)
+        )
+
     def status(self, signal: str, receiver: dict[str, Any]) -> tuple[int, str | None]:
-        """(runs, why it never ran) of a registry receiver of ``signal``."""
+        """(runs, why it never ran) of a registry receiver of ``signal``: its
+        runs for the sender it is connected for, not its other connections'."""
         name = receiver["name"]
-        runs = self.runs[signal, name]
+        connected_for = receiver.get("sender")
+        runs = self.runs_of(signal, name, connected_for)
         if runs:
             return runs, None
         if name == GARBAGE_COLLECTED:
             return 0, DEAD_WEAK
         if signal not in self.senders:
             return 0, NOT_SENT
-        if NOT_REACHED in self.not_called.get((signal, name), ()):
+        if any(
+            NOT_REACHED in reasons
+            for sender, reasons in self.not_called.get((signal, name), {}).items()
+            if _counts_for(connected_for, sender)
+        ):
             return 0, NOT_REACHED
-        connected_for = receiver.get("sender")
         senders = self.senders[signal]
         if connected_for is not None and connected_for not in senders:
             return 0, f"sent only by {_senders(senders)}"
         return 0, CONNECTED_LATER
+
+
+def _counts_for(connected_for: str | None, sender: str) -> bool:
+    """Whether a send by ``sender`` reached a connection for ``connected_for``:
+    any send for a connection to any sender; for a connection to one sender,
+    that sender's sends, those grouped as many senders, and any when the
+    connection's sender could not be found (``<object id ...>``)."""
+    return (
+        connected_for is None
+        or sender in (connected_for, MANY_SENDERS)
+        or connected_for.startswith(UNKNOWN_SENDER)
+    )
 
 
 def _senders(senders: set[str]) -> str:
@@ -159,24 +197,37 @@ class Explanation:
 
 def explain(receiver: Any, stats: dict[str, Any], describer: Describer) -> Explanation:
     """Why ``receiver`` (the object connected) ran, or did not, in the
-    recording whose document is ``stats``."""
+    recording whose document is ``stats``: its runs for the senders it is
+    connected for (all its runs if it is connected no more)."""
     name = callable_name(receiver)
     activity = Activity.of(stats)
-    runs = sum(count for (_, ran), count in activity.runs.items() if ran == name)
-    if runs:
-        return Explanation(name, runs, [])
     key = _make_id(receiver)
-    reasons = []
+    connections: dict[str, list[str | None]] = {}
     for signal, signal_name in known_signals().values():
         for entry in list(signal.receivers):
             if entry[0][0] != key and _deref(entry[1]) is not receiver:
                 continue
-            identity = {
-                "name": name,
-                "sender": connected_sender(
-                    entry[0][1], entry[2] if len(entry) == 4 else None, describer
-                ),
-            }
+            connected_for = connected_sender(
+                entry[0][1], entry[2] if len(entry) == 4 else None, describer
+            )
+            connections.setdefault(signal_name, []).append(connected_for)
+    if connections:
+        runs = sum(
+            activity.runs_of(signal_name, name, *senders)
+            for signal_name, senders in connections.items()
+        )
+    else:
+        runs = sum(
+            sum(senders.values())
+            for (_, ran), senders in activity.runs.items()
+            if ran == name
+        )
+    if runs:
+        return Explanation(name, runs, [])
+    reasons = []
+    for signal_name, senders in connections.items():
+        for connected_for in senders:
+            identity = {"name": name, "sender": connected_for}
             _, why = activity.status(signal_name, identity)
             reasons.append(f"{signal_name}: {why}")
     return Explanation(name, 0, reasons or ["not connected to any signal"])

@@ -4,14 +4,20 @@ the classes they define, found by id.
 Signals have no name of their own; the panel names each by where it lives
 (``django.db.models.signals.post_save``), found by scanning ``sys.modules``
 and the classes they define, again whenever modules were imported since.
+A signal reachable under several names (``from django.core.signals import
+setting_changed`` in a package's module) is named after the module whose
+source assigns it (``setting_changed = Signal()``), whatever the import order.
 """
 
 from __future__ import annotations
 
+import ast
 import sys
 from typing import Any
 
 from django.dispatch import Signal
+
+from signal_panel.syntax import parsed
 
 # Signal names: found by scanning loaded modules (and their classes) for
 # Signal instances, cached per id and re-scanned when new modules appear.
@@ -71,7 +77,7 @@ def scan_signals() -> dict[int, tuple[Signal, str]]:
                         )
     result = {}
     for key, candidates in found.items():
-        signal, module_name, attr = min(candidates, key=_canonical_rank)
+        signal, module_name, attr = _defining(candidates)
         _signal_names[key] = f"{module_name}.{attr}"
         result[key] = (signal, _signal_names[key])
     _scanned_modules = len(sys.modules)
@@ -98,6 +104,53 @@ def _canonical_rank(candidate: tuple[Signal, str, str]) -> tuple[int, int, int, 
         0 if module_name.rsplit(".", 1)[-1] == "signals" else 1,
         module_name.count("."),
         module_name + "." + attr,
+    )
+
+
+def _defining(candidates: list[tuple[Signal, str, str]]) -> tuple[Signal, str, str]:
+    """The name of a signal among several: the first, by :func:`_canonical_rank`,
+    whose module's source assigns it (sources read only until one does); the
+    first by that rank if none does (no source, built some other way)."""
+    ranked = sorted(candidates, key=_canonical_rank)
+    if len(ranked) > 1:
+        for candidate in ranked:
+            if _assigns(candidate[1], candidate[2]):
+                return candidate
+    return ranked[0]
+
+
+def _assigns(module_name: str, attr: str) -> bool:
+    """Whether the source of ``module_name`` assigns a call to ``attr``
+    (``name = Signal()`` at the top level, ``Class.name`` in a class body)."""
+    path = getattr(sys.modules.get(module_name), "__file__", None)
+    if not isinstance(path, str) or not path.endswith(".py"):
+        return False
+    tree = parsed(path)
+    if tree is None:
+        return False
+    *owners, name = attr.split(".")
+    body: list[ast.stmt] = tree.body
+    for owner in owners:
+        classes = [
+            node
+            for node in body
+            if isinstance(node, ast.ClassDef) and node.name == owner
+        ]
+        if not classes:
+            return False
+        body = classes[-1].body
+    return any(_assigns_call(node, name) for node in body)
+
+
+def _assigns_call(node: ast.stmt, name: str) -> bool:
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign):
+        targets = [node.target]
+    else:
+        return False
+    return isinstance(node.value, ast.Call) and any(
+        isinstance(target, ast.Name) and target.id == name for target in targets
     )
 
 

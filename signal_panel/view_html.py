@@ -125,7 +125,7 @@ class Labels:
 
 
 # Literal markup that may separate the parts of :func:`join`.
-Separator = Literal["", "<br>", ".<wbr>"]
+Separator = Literal["", "<br>", ".<wbr>", "/<wbr>"]
 
 
 def join(parts: Iterable[SafeString | str], separator: Separator = "") -> SafeString:

@@ -28,11 +28,24 @@ FRAME_LINK = '<a href="{}" title="{}">{}</a>'
 FRAME_PATH = '<span class="djdt-path" title="{}">{}</span>'
 
 
+FILE_LINE = '{}<span class="djdt-sp-file">{}</span>'
+
+
 def source(location: Location) -> SafeString:
     """``short/path.py:12``: a link to the editor, or code; the full path on hover."""
+    where = file_line(location.where)
     if location.url:
-        return format_html(SOURCE_LINK, location.url, location.full, location.where)
-    return format_html(SOURCE, location.full, location.where)
+        return format_html(SOURCE_LINK, location.url, location.full, where)
+    return format_html(SOURCE, location.full, where)
+
+
+def file_line(where: str) -> SafeString:
+    """``short/path.py:12`` that wraps after a directory's slash, never
+    inside its last part (``path.py:12``: one unbreakable span)."""
+    cut = max(where.rfind("/"), where.rfind("\\")) + 1
+    directories = where[:cut]
+    head = join(directories.split("/"), "/<wbr>") if directories else NOTHING
+    return format_html(FILE_LINE, head, where[cut:])
 
 
 def traceback(error: Failure, in_word: SafeString) -> SafeString:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from signal_panel.owners import rank
 from signal_panel.scan import signal_family
 from signal_panel.view_model import (
     Document,
@@ -132,8 +133,8 @@ def orphans_in(stats: Document) -> list[Orphan]:
 # The Registry tab -------------------------------------------------------------
 
 
-# The project's own signals first, then third-party ones (the toolbar's
-# among them), then Django's.
+# In documents without owners: the project's own signals first, then
+# third-party ones (the toolbar's among them), then Django's.
 REGISTRY_ORDER = {"custom": 0, "third-party": 1}
 
 
@@ -149,6 +150,7 @@ class RegisteredReceiver:
     is_async: bool
     runs: int | None  # in this request; None in documents that do not say
     not_run: str  # why it never ran, if it did not
+    count: int  # identical connections folded into this one (12 instances' method)
 
 
 @dataclass(slots=True)
@@ -165,15 +167,23 @@ class RegistryEntry:
 
 def registry_in(stats: Document, sources: Sources) -> list[RegistryEntry] | None:
     """The registry, or ``None`` for a document recorded without one: the
-    project's signals first, then the toolbar's and other packages', then
-    Django's; by name within each."""
+    project's signals first, then installed packages', then Django's, the
+    toolbar's last; by name within each."""
     entries = stats.get("registry")
     if not isinstance(entries, list):
         return None
-    every = [_registry_entry(entry, sources) for entry in objects(entries)]
-    return sorted(
-        every, key=lambda entry: (REGISTRY_ORDER.get(entry.family, 2), entry.signal)
-    )
+    return [
+        _registry_entry(entry, sources)
+        for entry in sorted(objects(entries), key=_registry_order)
+    ]
+
+
+def _registry_order(entry: Document) -> tuple[int, str]:
+    signal = text(entry.get("signal"))
+    owner = entry.get("owner")
+    if isinstance(owner, dict):
+        return rank({"kind": text(owner.get("kind"))}), signal
+    return REGISTRY_ORDER.get(family_of(entry, signal), 2), signal
 
 
 def _registry_entry(entry: Document, sources: Sources) -> RegistryEntry:
@@ -191,6 +201,7 @@ def _registry_entry(entry: Document, sources: Sources) -> RegistryEntry:
             is_async=bool(receiver.get("is_async")),
             runs=None if receiver.get("runs") is None else whole(receiver["runs"]),
             not_run=text(receiver.get("not_run")),
+            count=max(1, whole(receiver.get("count", 1))),
         )
         for receiver in objects(entry.get("receivers"))
     )

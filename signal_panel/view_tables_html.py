@@ -108,9 +108,10 @@ NO_RECEIVER = (
     '<td colspan="4"><em>{}</em></td></tr>'
 )
 RECEIVER_CELLS = (
-    "<td><code>{name}</code>{tags}{dispatch_uid}</td><td>{sender}</td>"
+    "<td><code>{name}</code>{count}{tags}{dispatch_uid}</td><td>{sender}</td>"
     "<td>{source}</td><td>{runs}</td>"
 )
+FOLDED = ' <span class="djdt-sp-folded" title="{}">&times;{}</span>'
 TAG = ' <span class="djdt-sp-tag">{}</span>'
 ASYNC_TAG = mark_safe(' <span class="djdt-sp-tag">async</span>')
 SENT_TAG = '<span class="djdt-sp-tag djdt-sp-tag-ok">{}</span>'
@@ -166,6 +167,7 @@ def _receiver_cells(receiver: RegisteredReceiver, labels: Labels) -> SafeString:
     return format_html(
         RECEIVER_CELLS,
         name=breakable(receiver.name),
+        count=_folded(receiver.count),
         tags=format_html(TAG, labels.weak if receiver.weak else labels.strong)
         + (ASYNC_TAG if receiver.is_async else NOTHING),
         dispatch_uid=format_html(DISPATCH_UID, receiver.dispatch_uid)
@@ -177,6 +179,21 @@ def _receiver_cells(receiver: RegisteredReceiver, labels: Labels) -> SafeString:
         source=source(receiver.source) if receiver.source else NOTHING,
         runs=_runs(receiver, labels),
     )
+
+
+def _folded(count: int) -> SafeString:
+    """The count of identical connections shown as one row (the same method
+    connected by 12 instances); nothing for one."""
+    if count < 2:
+        return NOTHING
+    title = ngettext(
+        "%(count)s identical connection: the same receiver, file, line,"
+        " reference, dispatch_uid and sender",
+        "%(count)s identical connections: the same receiver, file, line,"
+        " reference, dispatch_uid and sender (one method, several instances)",
+        count,
+    ) % {"count": count}
+    return format_html(FOLDED, title, count)
 
 
 def _runs(receiver: RegisteredReceiver, labels: Labels) -> SafeString:

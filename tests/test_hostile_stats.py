@@ -111,6 +111,7 @@ def registry() -> list[dict[str, Any]]:
         {
             "signal": "shop.signals.order_placed",
             "family": "custom",
+            "owner": {"kind": "project", "distribution": None, "version": None},
             "fired": True,
             "receivers": [
                 {
@@ -123,6 +124,12 @@ def registry() -> list[dict[str, Any]]:
                     "is_async": True,
                     "runs": 4,
                     "not_run": None,
+                    "count": 12,
+                    "owner": {
+                        "kind": "package",
+                        "distribution": "shop",
+                        "version": "1",
+                    },
                 },
                 {
                     "name": "(garbage-collected)",
@@ -134,6 +141,8 @@ def registry() -> list[dict[str, Any]]:
                     "is_async": False,
                     "runs": 0,
                     "not_run": "dead weak reference",
+                    "count": 1,
+                    "owner": None,
                 },
             ],
             "model_signal": False,

@@ -19,13 +19,13 @@ MAX_LINES = 400
 
 # Bottom to top: a module may import only modules of lower layers.
 LAYERS = [
+    {"syntax"},
     {
         "conf",
         "state",
         "pauses",
         "scan",
         "owners",
-        "syntax",
         "compiler.source",
         "compiler.rewrite",
     },
@@ -55,7 +55,8 @@ for level, names in enumerate(
         {"view_details_html", "view_findings_html"},
         {"view_rows_html", "report.summaries"},
         {"view", "report"},
-    ]
+    ],
+    start=1,
 ):
     LAYERS[level] |= names
 

@@ -88,6 +88,8 @@ def document(*dispatches: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 # Elements that run on in the text around them; any other starts a word.
 INLINE = frozenset({"wbr", "code", "a", "strong", "em", "small"})
+# Spans with attributes start a word, but for these: a file:line's last part.
+RUN_ON = frozenset({"djdt-sp-file"})
 
 
 class Page(HTMLParser):
@@ -103,7 +105,8 @@ class Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         text: list[str] = []
         self.elements.append((tag, {k: v or "" for k, v in attrs}, text))
-        if attrs or tag not in (*INLINE, "span"):
+        run_on = dict(attrs).get("class") in RUN_ON
+        if (attrs and not run_on) or tag not in (*INLINE, "span"):
             self.handle_data(" ")
         if tag not in ("br", "wbr", "input", "link", "col", "line", "rect"):
             self.open.append(text)
@@ -573,6 +576,59 @@ def test_the_registry_lists_the_projects_signals_first():
         "django.core.signals.request_started",
         "django.db.models.signals.post_save",
     ]
+
+
+def owned(kind: str) -> dict[str, Any]:
+    return {"kind": kind, "distribution": None, "version": None}
+
+
+def test_the_registry_lists_signals_by_whose_code_the_toolbars_last():
+    entries = [
+        ("debug_toolbar.toolbar.DebugToolbar._created", "third-party", "toolbar"),
+        ("django.core.signals.request_started", "request", "django"),
+        ("pagesearch.signals.index_updated", "third-party", "package"),
+        ("shop.signals.order_placed", "custom", "project"),
+        ("a_lib.signals.done", "third-party", "package"),
+    ]
+    stats = document(
+        registry=[
+            {**registered(signal, family), "owner": owned(kind)}
+            for signal, family, kind in entries
+        ]
+    )
+    page = Page(render_content(stats))
+    assert [attrs["data-sp-signal"] for attrs, _ in page.find("tbody")] == [
+        "shop.signals.order_placed",
+        "a_lib.signals.done",
+        "pagesearch.signals.index_updated",
+        "django.core.signals.request_started",
+        "debug_toolbar.toolbar.DebugToolbar._created",
+    ]
+
+
+def test_identical_receivers_show_their_count():
+    stats = document(
+        registry=[
+            registered(
+                "django.core.signals.setting_changed",
+                "framework",
+                receiver("pagesearch.backends.Backend.clear", count=12),
+                receiver("shop.receivers.once", count=1),
+                receiver("shop.receivers.older"),  # documents without counts
+            )
+        ]
+    )
+    page = Page(render_content(stats))
+    assert page.texts("span", class_="djdt-sp-folded") == ["\N{MULTIPLICATION SIGN}12"]
+    [(_, text)] = page.find("tr", data_sp_receiver="pagesearch.backends.Backend.clear")
+    assert "\N{MULTIPLICATION SIGN}12" in text
+
+
+def test_a_file_and_line_never_break_inside():
+    stats = sources_document("/src/project")
+    html = render_content(stats)
+    assert '<span class="djdt-sp-file">receivers.py:5</span>' in html
+    assert "shop/<wbr>" in html
 
 
 def test_the_registry_says_how_often_each_receiver_ran_or_why_not():

@@ -148,7 +148,11 @@ def test_editor_links(stats):
     content = render_content(stats)
     assert not [attrs for tag, attrs in Tags(content).tags if tag == "a"]
     shown = "/src/my app/&quot;quoted&quot;&lt;b&gt;.py:12"
-    assert f'<code class="djdt-sp-source" title="{shown}">{shown}</code>' in content
+    where = (
+        '/<wbr>src/<wbr>my app/<wbr><span class="djdt-sp-file">'
+        "&quot;quoted&quot;&lt;b&gt;.py:12</span>"
+    )
+    assert f'<code class="djdt-sp-source" title="{shown}">{where}</code>' in content
 
 
 def test_registry_tab(stats):
