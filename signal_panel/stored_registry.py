@@ -53,40 +53,64 @@ def registry_fields(
 def _changes(
     before: list[dict[str, Any]], after: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any] | None]:
+    """Per signal whose entry differs: the entry, each of its receivers
+    given as its position in ``before``'s entry where it is the same there;
+    None for a signal no longer known."""
     old = {entry["signal"]: entry for entry in before}
-    changes: dict[str, dict[str, Any] | None] = {
-        entry["signal"]: entry
-        for entry in after
-        if old.pop(entry["signal"], None) != entry
-    }
+    changes: dict[str, dict[str, Any] | None] = {}
+    for entry in after:
+        previous = old.pop(entry["signal"], None)
+        if previous == entry:
+            continue
+        earlier = previous["receivers"] if previous else []
+        changes[entry["signal"]] = {
+            **entry,
+            "receivers": [
+                earlier.index(r) if r in earlier else r for r in entry["receivers"]
+            ],
+        }
     changes.update(dict.fromkeys(old))
     return changes
 
 
+def _changed(entry: dict[str, Any] | None, change: dict[str, Any]) -> dict[str, Any]:
+    """The entry ``change`` (see :func:`_changes`) makes of ``entry``."""
+    earlier = entry.get("receivers") if entry else None
+    earlier = earlier if isinstance(earlier, list) else []
+    receivers = change.get("receivers")
+    return {
+        **change,
+        "receivers": [
+            earlier[r] if isinstance(r, int) and 0 <= r < len(earlier) else r
+            for r in (receivers if isinstance(receivers, list) else ())
+            if isinstance(r, dict) or (isinstance(r, int) and 0 <= r < len(earlier))
+        ],
+    }
+
+
 def with_registry(document: dict[str, Any], store: Any) -> dict[str, Any]:
     """``document`` with its registry (each receiver's runs in that request,
-    or why it never ran), found as the module's docstring says; as it is if
-    the registry of its process state is no longer anywhere."""
-    registry = registry_of(document, store)
+    or why it never ran), found as the module's docstring says.
+
+    If neither the document nor the one it names has it any more, the
+    process's registry of now stands in, marked ``registry_now``: the
+    connections may have changed since the request ran.
+    """
+    registry = document.get("registry")
+    now = False
+    if not isinstance(registry, list):
+        registry = _carried(document, store)
+    if registry is None and "process_state" in document:
+        try:
+            process = process_state.current()
+        except Exception:
+            logger.warning("signal_panel could not list the signals", exc_info=True)
+            return document
+        registry, now = process.registry, process.key != document["process_state"]
     if registry is None:
         return document
-    return {**document, "registry": receiver_statuses(registry, document)}
-
-
-def registry_of(document: dict[str, Any], store: Any) -> list[Any] | None:
-    registry = document.get("registry")
-    if isinstance(registry, list):
-        return registry
-    key = document.get("process_state")
-    carried = _carried(document, store)
-    if carried is not None:
-        return carried
-    try:
-        process = process_state.current()
-    except Exception:
-        logger.warning("signal_panel could not list the signals", exc_info=True)
-        return None
-    return process.registry if key == process.key else None
+    stated = receiver_statuses(registry, document)
+    return {**document, "registry": stated, "registry_now": now}
 
 
 def _carried(document: dict[str, Any], store: Any) -> list[Any] | None:
@@ -106,14 +130,23 @@ def _carried(document: dict[str, Any], store: Any) -> list[Any] | None:
     changes = document.get("registry_changes")
     if not isinstance(changes, dict) or not changes:
         return registry
-    changed = [
-        changes.get(entry.get("signal"), entry)
-        for entry in registry
-        if isinstance(entry, dict)
+    changed = []
+    known = set()
+    for entry in registry:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("signal")
+        known.add(name)
+        if name not in changes:
+            changed.append(entry)
+        elif isinstance(changes[name], dict):
+            changed.append(_changed(entry, changes[name]))
+    changed += [
+        _changed(None, change)
+        for name, change in changes.items()
+        if name not in known and isinstance(change, dict)
     ]
-    known = {entry.get("signal") for entry in registry if isinstance(entry, dict)}
-    changed += [entry for name, entry in changes.items() if name not in known]
-    return [entry for entry in changed if isinstance(entry, dict)]
+    return changed
 
 
 def _stored(store: Any, request_id: str) -> bool:

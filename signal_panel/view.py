@@ -131,9 +131,9 @@ class PanelContext(TypedDict):
     groups_html: SafeString
     orphans: list[Orphan]
     registry: list[RegistryEntry] | None
-    # No registry, though the document was recorded with one stored for its
-    # process state (stored_registry): it is no longer anywhere.
-    registry_gone: bool
+    # The registry is the process's of now: the request's own is no longer
+    # stored (stored_registry.with_registry).
+    registry_now: bool
     registry_html: SafeString
     nav_subtitle: str
 
@@ -200,7 +200,7 @@ def build_context(
         "groups_html": group_rows(groups, labels),
         "orphans": orphans_in(stats),
         "registry": registry,
-        "registry_gone": registry is None and "process_state" in stats,
+        "registry_now": stats.get("registry_now") is True,
         "registry_html": registry_entries(registry or [], labels),
         # The sidebar's line for this document: the panel's script puts it in
         # the sidebar, which the toolbar rendered before request_finished.
