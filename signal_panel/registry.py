@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models.signals import ModelSignal
+from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id
 
 from signal_panel.describe import (
@@ -37,18 +38,30 @@ def registry(
     dotted path within each; ``fired`` marks this request's."""
     describer = describer or Describer()
     entries = [
-        {
-            "signal": name,
-            "family": signal_family(name),
-            "owner": dict(owner_of(name)),
-            "fired": name in fired,
-            "model_signal": isinstance(signal, ModelSignal),
-            "receivers": fold(
-                receiver_identity(entry, describer) for entry in list(signal.receivers)
-            ),
-        }
+        signal_entry(signal, name, describer, name in fired)
         for signal, name in known_signals().values()
     ]
+    return ordered(entries)
+
+
+def signal_entry(
+    signal: Signal, name: str, describer: Describer, fired: bool = False
+) -> dict[str, Any]:
+    """The entry of one signal, named ``name``."""
+    return {
+        "signal": name,
+        "family": signal_family(name),
+        "owner": dict(owner_of(name)),
+        "fired": fired,
+        "model_signal": isinstance(signal, ModelSignal),
+        "receivers": fold(
+            receiver_identity(entry, describer) for entry in list(signal.receivers)
+        ),
+    }
+
+
+def ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The project's signals first, the toolbar's last, by name within each."""
     return sorted(entries, key=lambda entry: (rank(entry["owner"]), entry["signal"]))
 
 
