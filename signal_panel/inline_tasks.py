@@ -53,9 +53,8 @@ class TaskRun:
 
     @property
     def seconds(self) -> float:
-        return sum(seconds for _, seconds in self.direct.values()) + float(
-            self.nested[1]
-        )
+        direct = sum(float(seconds) for _, seconds in self.direct.values())
+        return direct + float(self.nested[1])
 
     def sums(self) -> tuple[str, int, float, int, int]:
         """(task, all its queries, their seconds, its own, its dispatches')."""
