@@ -211,3 +211,15 @@ def test_own_queries_and_a_tasks_are_told_apart(db):
     task = sums["task_queries"][0]["count"]
     per_run = f"{(PAGES + task) / PAGES:.1f}".removesuffix(".0")
     assert f"1 of its {per_run} queries per run are its own" in finding["detail"]
+
+
+def test_the_panel_and_the_report_show_a_calls_task_sql(saved_pages):
+    save = next(
+        d
+        for d in saved_pages["dispatches"]
+        if d["signal"].endswith("post_save") and d["sender"] == "realproject.Page"
+    )
+    [task] = save["receivers"][0]["task_queries"]
+    html = str(render_content(saved_pages))
+    assert f"+{task['count']} in task <code>{INDEX_TASK}</code>" in html
+    assert f"(+{task['count']} in tasks)" in format_stats(saved_pages, width=200)
