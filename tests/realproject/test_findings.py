@@ -9,6 +9,7 @@ Run with ``--ds=tests.realproject.settings`` (tests/test_realproject.py does).
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from django.db.models.signals import post_save
@@ -223,3 +224,21 @@ def test_the_panel_and_the_report_show_a_calls_task_sql(saved_pages):
     html = str(render_content(saved_pages))
     assert f"+{task['count']} in task <code>{INDEX_TASK}</code>" in html
     assert f"(+{task['count']} in tasks)" in format_stats(saved_pages, width=200)
+
+
+def test_a_document_from_before_owners_and_tasks_still_renders(deleted_subtree):
+    """Stored before these fields: every finding is the project's, listed as
+    before; receivers without task or nested sums."""
+    old = json.loads(json.dumps(deleted_subtree))
+    for finding in old["findings"]:
+        del finding["owner"]
+    for group in old["groups"]:
+        for receiver in group["receivers"]:
+            del receiver["nested_queries"], receiver["task_queries"]
+    for dispatch in old["dispatches"]:
+        for call in dispatch["receivers"]:
+            del call["task_queries"]
+    html = str(render_content(old))
+    assert "djdt-sp-findings-installed" not in html
+    assert f"SQL per row in a receiver: {PACKAGE_RECEIVER}" in html
+    assert "In installed packages:" not in format_stats(old, width=200)
