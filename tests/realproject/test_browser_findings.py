@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+# The browser tests' Chromium, per module (tests/browser/conftest.py).
+from tests.browser.conftest import browser  # noqa: F401
 from tests.browser.helpers import SignalsPanel
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, Site, prepare, serve, stop
+from tests.browser.server import Site, prepare, serve, stop
 
 SETTINGS = "tests.realproject.browser_settings"
 WIDTH = 1280
@@ -33,18 +35,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     stop(served)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
     context = browser.new_context(viewport={"width": WIDTH, "height": 900})
     context.set_default_timeout(15_000)
     yield context.new_page()
