@@ -145,8 +145,6 @@ class Recording:
 
     def start(self, dispatch: Dispatch) -> None:
         """Django has resolved the receivers; none has run yet."""
-        if dispatch.signal_id in self.task_signals:
-            self.tasks.boundary(dispatch)
         receivers = dispatch.receivers
         # _make_id only where needed: a weakly connected bound method is a
         # new object each send; id() is the same as _make_id for the rest.
@@ -184,6 +182,10 @@ class Recording:
                     [callable_name(r) for r in dispatch.receivers],
                     sender_ref,
                 )
+            # The task signals' module may have been imported since.
+            self.task_signals.update(inline_tasks.task_signal_ids())
+        if dispatch.signal_id in self.task_signals:
+            self.tasks.boundary(dispatch)
         self.numbered = number = self.numbered + 1
         parent_number = None
         if dispatch.parent_key is not None:

@@ -242,3 +242,15 @@ def test_a_document_from_before_owners_and_tasks_still_renders(deleted_subtree):
     assert "djdt-sp-findings-installed" not in html
     assert f"SQL per row in a receiver: {PACKAGE_RECEIVER}" in html
     assert "In installed packages:" not in format_stats(old, width=200)
+
+
+def test_task_signals_imported_after_the_recording_started(db):
+    """The backend's module (and its signals) may be imported lazily, by the
+    first task enqueued while recording."""
+    with record_signals() as recording:
+        recording.task_signals.clear()  # As if not imported at its start.
+        for number in range(PAGES):
+            Page.objects.create(title=f"Late {number}")
+    sums = receiver_sums(recording.to_stats(), UPDATE_INDEX)
+    assert sums["queries"] == 0
+    assert sums["task_queries"][0]["task"] == INDEX_TASK
