@@ -71,13 +71,13 @@ def finding(
     dispatches: list[int] | None = None,
     owner: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A finding; ``owner``: whose code it is about (by default the
-    receiver's; None when unknown). An installed package's gets ``fix`` only
-    if given as ``owner``'s (see ``advice``), else the general one."""
+    """A finding; ``owner``: whose code it is about, None when unknown. A
+    caller giving it gives the fix that fits it; else it is the receiver's,
+    and an installed package's receiver gets ``advice``'s general fix."""
     if owner is None and receiver is not None:
         owner = owner_of(receiver)
-    if advice.is_installed(owner) and not fix.startswith(advice.whose(owner or {})):
-        fix = advice.installed_fix(owner or {})
+        if advice.is_installed(owner):
+            fix = advice.installed_fix(owner)
     return {
         "kind": kind,
         "title": title,

@@ -48,3 +48,23 @@ def test_a_packages_fix_fits_its_signal():
     for fix in (save, delete):
         assert fix.startswith("pagesearch 1.4.2's receiver, not your code.")
         assert fix.endswith("report it upstream to pagesearch.")
+
+
+def test_a_packages_receiver_gets_the_general_fix_unless_given_one():
+    from asgiref import __version__
+
+    from signal_panel.findings import finding
+
+    made = finding(
+        "reentrant_save", "t", "d", "Use .update()", receiver="asgiref.sync.f"
+    )
+    assert made["owner"] == {
+        "kind": "package",
+        "distribution": "asgiref",
+        "version": __version__,
+    }
+    assert made["fix"].startswith(f"asgiref {__version__}'s receiver, not your code")
+    assert "report it upstream to asgiref" in made["fix"]
+    own = finding("reentrant_save", "t", "d", "Use .update()", receiver="shop.f")
+    assert own["fix"] == "Use .update()"
+    assert own["owner"]["kind"] == "project"
