@@ -159,3 +159,19 @@ def nested_queries(nested: list[Any] | None, tasks: list[TaskRun] | None) -> lis
         count -= task.nested[0]
         seconds -= task.nested[1]
     return [max(count, 0), max(seconds, 0.0)]
+
+
+def split(
+    queries: dict[str, list[Any]] | None,
+    nested: list[Any] | None,
+    tasks: list[TaskRun] | None,
+) -> tuple[dict[str, list[Any]] | None, list[Any] | None, list[list[Any]] | None]:
+    """A call's own SQL, its nested dispatches', and its tasks' ``[task,
+    count, seconds]``, each without the others' (as they are, without tasks)."""
+    if not tasks:
+        return queries, nested, None
+    return (
+        own_queries(queries, tasks),
+        nested_queries(nested, tasks),
+        [[task.name, task.count, task.seconds] for task in tasks],
+    )

@@ -45,7 +45,7 @@ from signal_panel.describe import (
 )
 from signal_panel.diagnose import Explanation, explain
 from signal_panel.dispatch import weakly
-from signal_panel.inline_tasks import InlineTasks, Ran, TaskRun, own_queries
+from signal_panel.inline_tasks import InlineTasks, Ran, TaskRun
 from signal_panel.records import (
     MANY,
     MANY_SENDERS,
@@ -307,9 +307,7 @@ class Recording:
             duration(call),
             None if error else self.describer.value(call[RESULT]),
             error,
-            own_queries(call[QUERIES], tasks),
-            inline_tasks.nested_queries(call[NESTED], tasks),
-            [[task.name, task.count, task.seconds] for task in tasks or ()],
+            *inline_tasks.split(call[QUERIES], call[NESTED], tasks),
         )
 
     # Reading.
