@@ -12,6 +12,9 @@ the installed apps' source files:
 - ``string_sender``: ``sender="app.Model"`` on a plain ``Signal``.
 - ``reentrant_save``: a ``post_save`` receiver saves its instance again.
 - ``sql_per_row``: a receiver ran many times, with SQL each time.
+
+Each says whose code it is about (``owner``: the project's, an installed
+package's, ...), with a fix that fits (``advice``); the project's come first.
 """
 
 from __future__ import annotations
@@ -25,29 +28,37 @@ from typing import Any
 
 from django.apps import apps
 
+from signal_panel import advice
 from signal_panel.describe import callable_name, source_location
+from signal_panel.owners import owner_of
 from signal_panel.records import DEAD_WEAK, GARBAGE_COLLECTED
 from signal_panel.scan import known_signals
 from signal_panel.syntax import parsed
 
 POST_SAVE = "django.db.models.signals.post_save"
 RECEIVER_MODULES = ("signals", "receivers", "handlers")
-# A receiver run this often in one request, with SQL each time, is reported.
+# A receiver run this often in one recording, with SQL (nearly) each time,
+# is reported: an N+1 often skips its query for a row or two (the root of a
+# tree has no parent to update).
 RUNS_PER_ROW = 10
+QUERIES_PER_RUN = 0.9
 
 
 def findings(
     stats: dict[str, Any], registry: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Every mistake found, most serious first."""
-    return [
-        *unimported_findings(),
-        *_connected_twice(),
-        *_string_senders(registry),
-        *_dead_weak(stats),
-        *_reentrant_saves(stats),
-        *_sql_per_row(stats),
-    ]
+    """Every mistake found: the project's own first, then those in installed
+    packages; each owner's most serious first."""
+    return advice.ordered(
+        [
+            *unimported_findings(),
+            *_connected_twice(),
+            *_string_senders(registry),
+            *_dead_weak(stats),
+            *_reentrant_saves(stats),
+            *_sql_per_row(stats),
+        ]
+    )
 
 
 def finding(
@@ -58,7 +69,15 @@ def finding(
     signal: str | None = None,
     receiver: str | None = None,
     dispatches: list[int] | None = None,
+    owner: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A finding; ``owner``: whose code it is about, None when unknown. A
+    caller giving it gives the fix that fits it; else it is the receiver's,
+    and an installed package's receiver gets ``advice``'s general fix."""
+    if owner is None and receiver is not None:
+        owner = owner_of(receiver)
+        if advice.is_installed(owner):
+            fix = advice.installed_fix(owner)
     return {
         "kind": kind,
         "title": title,
@@ -67,6 +86,7 @@ def finding(
         "signal": signal,
         "receiver": receiver,
         "dispatches": dispatches or [],
+        "owner": owner,
     }
 
 
@@ -141,10 +161,14 @@ def unimported_findings() -> list[dict[str, Any]]:
             f"Receiver module never imported: {module}",
             f"{module} connects receivers, but nothing imported it: its "
             "@receiver decorators never ran, so its receivers never run.",
-            f"Import it in {label}'s AppConfig.ready(): "
+            advice.unimported_fix(owner, module)
+            if advice.is_installed(owner)
+            else f"Import it in {label}'s AppConfig.ready(): "
             f"`from . import {module.rsplit('.', 1)[1]}  # noqa: F401`.",
+            owner=owner,
         )
         for label, module in unimported_receiver_modules()
+        for owner in [owner_of(module)]
     ]
 
 
@@ -172,16 +196,20 @@ def _connected_twice() -> list[dict[str, Any]]:
         for key, count in places.items():
             if count > 1:
                 both = " and ".join(names[key])
+                owner = owner_of(names[key][0])
                 found.append(
                     finding(
                         "connected_twice",
                         f"Connected twice: {names[key][0]}",
                         f"{both} (one function) is connected {count} times to "
                         f"{signal_name}: it runs {count} times per send.",
-                        "Import its module under one name only, or give connect() "
-                        "a dispatch_uid.",
+                        advice.connected_twice_fix(owner, names[key][0])
+                        if advice.is_installed(owner)
+                        else "Import its module under one name only, or give "
+                        "connect() a dispatch_uid.",
                         signal=signal_name,
                         receiver=names[key][0],
+                        owner=owner,
                     )
                 )
     return found
@@ -327,26 +355,42 @@ def _kwarg(dispatch: dict[str, Any], name: str) -> str | None:
 
 
 def _sql_per_row(stats: dict[str, Any]) -> list[dict[str, Any]]:
-    runs: Counter[tuple[str, str]] = Counter()
-    queries: Counter[tuple[str, str]] = Counter()
+    """Receivers that ran SQL (their own, their tasks', their sends') on
+    (nearly) every run; the detail says whose SQL it was."""
+    sums: dict[tuple[str, str], advice.SqlSums] = {}
     for group in stats.get("groups") or ():
         for receiver in group["receivers"]:
             key = (group["signal"], receiver["name"])
-            runs[key] += receiver.get("runs", group["count"])
-            queries[key] += receiver["queries"]
-    return [
-        finding(
-            "sql_per_row",
-            f"SQL per row in a receiver: {name}",
-            f"{name} ran {runs[key]} times on {signal} in this request and ran "
-            f"{queries[key]} queries ({queries[key] / runs[key]:.1f} per run): an "
-            "N+1 inside a signal receiver.",
-            "Do the work once for all rows (bulk_create, update(), "
-            "prefetch_related), or outside the per-row signal.",
-            signal=signal,
-            receiver=name,
+            sums.setdefault(key, advice.SqlSums()).add(group, receiver)
+    found = []
+    for (signal, name), each in sums.items():
+        runs, total = each.runs, each.own + each.nested + sum(each.tasks.values())
+        if runs < RUNS_PER_ROW or total < runs * QUERIES_PER_RUN:
+            continue
+        owner = owner_of(name)
+        split = advice.sql_split(runs, each.own, each.nested, each.tasks)
+        fix = (
+            advice.sql_per_row_fix(owner, signal, name, each.sender())
+            if advice.is_installed(owner)
+            else "Do the work once for all rows (bulk_create, update(), "
+            "prefetch_related), or outside the per-row signal."
         )
-        for key in runs
-        for signal, name in [key]
-        if runs[key] >= RUNS_PER_ROW and queries[key] >= runs[key]
-    ]
+        if any(each.tasks.values()):
+            fix += (
+                " A queueing task backend (not the immediate one) would run its "
+                "tasks elsewhere, yet still one per row."
+            )
+        found.append(
+            finding(
+                "sql_per_row",
+                f"SQL per row in a receiver: {name}",
+                f"{name} ran {runs} times on {signal} in this recording, with "
+                f"{total} queries ({advice.per_run(total, runs)} per run): an N+1 "
+                "inside a signal receiver." + (f" {split}" if split else ""),
+                fix,
+                signal=signal,
+                receiver=name,
+                owner=owner,
+            )
+        )
+    return found

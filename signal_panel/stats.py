@@ -62,13 +62,23 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
             "signal": group.signal_name,
             "sender": group.sender,
             "receivers": [
-                {"name": name, "runs": runs, "total_ms": ms(total), "queries": queries}
-                for name, runs, total, queries in zip(
-                    group.receivers,
-                    group.receiver_runs,
-                    group.receiver_totals,
-                    group.receiver_queries,
-                    strict=True,
+                {
+                    "name": name,
+                    "runs": runs,
+                    "total_ms": ms(total),
+                    "queries": queries,
+                    "nested_queries": nested,
+                    "task_queries": _tasks(group, index, ms),
+                }
+                for index, (name, runs, total, queries, nested) in enumerate(
+                    zip(
+                        group.receivers,
+                        group.receiver_runs,
+                        group.receiver_totals,
+                        group.receiver_queries,
+                        group.receiver_nested,
+                        strict=True,
+                    )
                 )
             ],
             "count": group.count,
@@ -98,8 +108,13 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
             "receiver_time_ms": round(
                 sum(r["total_ms"] for group in groups for r in group["receivers"]), 3
             ),
-            "queries": sum(
-                r["queries"] for group in groups for r in group["receivers"]
+            # The receivers' own SQL and their inline tasks' own: each once.
+            "queries": sum(r["queries"] for group in groups for r in group["receivers"])
+            + sum(
+                sums[2]
+                for group in recording.groups.values()
+                for tasks in group.receiver_tasks or ()
+                for sums in tasks.values()
             ),
             "errors": sum(group["errors"] for group in groups),
             "orphans": sum(orphan["count"] for orphan in orphans),
@@ -131,6 +146,17 @@ def to_stats(recording: Recorded, with_registry: bool = False) -> dict[str, Any]
     if with_registry:
         document["registry"] = receiver_statuses(connected, document)
     return document
+
+
+def _tasks(
+    group: Group, index: int, ms: Callable[[float], float]
+) -> list[dict[str, Any]]:
+    """The SQL of tasks run inline in a group's receiver, per task."""
+    tasks = group.receiver_tasks[index] if group.receiver_tasks else {}
+    return [
+        {"task": task, "count": count, "time_ms": ms(seconds)}
+        for task, (count, seconds, _) in tasks.items()
+    ]
 
 
 def _orphan(orphan: Orphan, describer: Describer) -> dict[str, Any]:
@@ -207,6 +233,10 @@ def _call(
             "count": call.nested_queries[0],
             "time_ms": ms(call.nested_queries[1]),
         },
+        "task_queries": [
+            {"task": task, "count": count, "time_ms": ms(seconds)}
+            for task, count, seconds in call.task_queries
+        ],
     }
 
 
