@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 from signal_panel.conf import DEFAULTS, INSTRUMENTATIONS, is_safe_editor_url
-from signal_panel.findings import unimported_receiver_modules
+from signal_panel.wiring import unimported_receiver_modules
 
 
 def _is_positive_int(value: Any) -> bool:

@@ -21,7 +21,7 @@ from django.apps import apps
 from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id
 
-from signal_panel import pauses, process_state, report, stats
+from signal_panel import inline_tasks, pauses, process_state, report, stats
 from signal_panel.calls import (
     ERROR,
     INDEX,
@@ -45,6 +45,7 @@ from signal_panel.describe import (
 )
 from signal_panel.diagnose import Explanation, explain
 from signal_panel.dispatch import weakly
+from signal_panel.inline_tasks import InlineTasks, Ran, TaskRun
 from signal_panel.records import (
     MANY,
     MANY_SENDERS,
@@ -105,6 +106,9 @@ class Recording:
         self._open: dict[int, tuple[Group, DispatchRecord | None, int, int | None]] = {}
         # Keys for orphan counters whose sender was freed and its id reused.
         self._retired = itertools.count()
+        # Tasks an immediate backend runs inside receivers: their SQL apart.
+        self.tasks = InlineTasks()
+        self.task_signals = self.tasks.signals
 
     # Fed by the hot path (dispatch).
 
@@ -178,6 +182,10 @@ class Recording:
                     [callable_name(r) for r in dispatch.receivers],
                     sender_ref,
                 )
+            # The task signals' module may have been imported since.
+            self.task_signals.update(inline_tasks.task_signal_ids())
+        if dispatch.signal_id in self.task_signals:
+            self.tasks.boundary(dispatch)
         self.numbered = number = self.numbered + 1
         parent_number = None
         if dispatch.parent_key is not None:
@@ -212,6 +220,8 @@ class Recording:
         totals = group.receiver_totals
         runs = group.receiver_runs
         sync = 0
+        tasks = self.tasks.done
+        ran: Ran | None = None
         for call in dispatch.calls:
             # The receiver's position in dispatch.receivers: the n-th sync
             # receiver's call of a compiled send is the n-th receiver.
@@ -226,6 +236,13 @@ class Recording:
                 failed = True
             if call[QUERIES]:
                 group.receiver_queries[index] += query_count(call)
+            if call[NESTED]:
+                group.receiver_nested[index] += call[NESTED][0]
+            if tasks and (runs_in := self.tasks.take(dispatch.key, call)):
+                ran = ran or {}
+                ran[id(call)] = runs_in
+                for task in runs_in:
+                    group.charge_task(index, *task.sums())
         if failed:
             group.errors += 1
         if duration > group.max:
@@ -236,7 +253,7 @@ class Recording:
                     dispatch, group, number, parent_number
                 )
         if record is not None:
-            self._complete(record, dispatch)
+            self._complete(record, dispatch, ran or {})
 
     def _detail(
         self, dispatch: Dispatch, group: Group, number: int, parent: int | None
@@ -257,7 +274,7 @@ class Recording:
     def describe_sender(self, sender: Any) -> str:
         return self.describer.value(sender)
 
-    def _complete(self, record: DispatchRecord, dispatch: Dispatch) -> None:
+    def _complete(self, record: DispatchRecord, dispatch: Dispatch, tasks: Ran) -> None:
         # The start moved past the recordings' own work (see dispatch.started).
         record.start = dispatch.start
         record.duration = dispatch.duration or 0.0
@@ -268,7 +285,9 @@ class Recording:
             index = call[INDEX]
             if index is None:
                 index, sync = sync, sync + 1
-            record.calls.append(self._call_record(call, index >= sync_count))
+            record.calls.append(
+                self._call_record(call, index >= sync_count, tasks.get(id(call)))
+            )
         record.calls.sort(key=lambda call: call.start)  # Sync and async mixed.
         connected, record.connected = record.connected, None
         record.not_called = not_called(
@@ -277,7 +296,9 @@ class Recording:
         if dispatch.error is not None:
             record.error = error_record(dispatch.error)
 
-    def _call_record(self, call: Call, is_async: bool) -> CallRecord:
+    def _call_record(
+        self, call: Call, is_async: bool, tasks: list[TaskRun] | None
+    ) -> CallRecord:
         error = error_record(call[ERROR]) if call[ERROR] is not None else None
         return CallRecord(
             callable_name(call[RECEIVER]),
@@ -286,8 +307,7 @@ class Recording:
             duration(call),
             None if error else self.describer.value(call[RESULT]),
             error,
-            call[QUERIES],
-            call[NESTED],
+            *inline_tasks.split(call[QUERIES], call[NESTED], tasks),
         )
 
     # Reading.

@@ -60,6 +60,7 @@ class CallRecord:
         "queries",
         "result",
         "start",
+        "task_queries",
     )
 
     def __init__(
@@ -72,6 +73,7 @@ class CallRecord:
         error: dict[str, Any] | None,
         queries: dict[str, list[Any]] | None,
         nested_queries: list[Any] | None = None,
+        task_queries: list[list[Any]] | None = None,
     ) -> None:
         self.name = name
         self.is_async = is_async
@@ -83,6 +85,9 @@ class CallRecord:
         self.queries = queries or {}
         # [count, seconds] of SQL run by dispatches nested inside this receiver.
         self.nested_queries = nested_queries or [0, 0.0]
+        # [[task, count, seconds], ...]: SQL of the tasks an immediate backend
+        # ran inline inside it (``inline_tasks``), in neither of the above.
+        self.task_queries = task_queries or []
 
     @property
     def query_count(self) -> int:
@@ -174,8 +179,10 @@ class Group:
         "errors",
         "index",
         "max",
+        "receiver_nested",
         "receiver_queries",
         "receiver_runs",
+        "receiver_tasks",
         "receiver_totals",
         "receivers",
         "sender",
@@ -206,9 +213,34 @@ class Group:
         self.max = 0.0
         self.errors = 0
         self.receiver_totals = [0.0] * len(receivers)
+        # Per receiver: its own SQL, the SQL of dispatches nested inside it,
+        # and (made when a task first ran inside one, see ``charge_task``)
+        # {task: [count, seconds, its own part]} of tasks run inline in it.
         self.receiver_queries = [0] * len(receivers)
+        self.receiver_nested = [0] * len(receivers)
+        self.receiver_tasks: list[dict[str, list[Any]]] | None = None
         self.receiver_runs = [0] * len(receivers)
         self.slowest: DispatchRecord | None = None
+
+    def charge_task(
+        self,
+        index: int,
+        task: str,
+        count: int,
+        seconds: float,
+        direct: int,
+        nested: int,
+    ) -> None:
+        """Move the SQL of a task run inline in receiver ``index`` out of that
+        receiver's own (``direct`` queries) and nested (``nested``) sums."""
+        self.receiver_queries[index] -= direct
+        self.receiver_nested[index] -= nested
+        if self.receiver_tasks is None:
+            self.receiver_tasks = [{} for _ in self.receivers]
+        sums = self.receiver_tasks[index].setdefault(task, [0, 0.0, 0])
+        sums[0] += count
+        sums[1] += seconds
+        sums[2] += direct
 
 
 class Orphan:

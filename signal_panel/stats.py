@@ -15,7 +15,7 @@ from signal_panel import pauses
 from signal_panel.conf import Config
 from signal_panel.describe import Describer
 from signal_panel.diagnose import orphan_receivers, receiver_statuses
-from signal_panel.findings import recording_findings
+from signal_panel.findings import of_recording
 from signal_panel.records import CallRecord, DispatchRecord, Group, Orphan
 from signal_panel.scan import signal_family, signal_name
 
@@ -100,13 +100,23 @@ def to_stats(
             "signal": group.signal_name,
             "sender": group.sender,
             "receivers": [
-                {"name": name, "runs": runs, "total_ms": ms(total), "queries": queries}
-                for name, runs, total, queries in zip(
-                    group.receivers,
-                    group.receiver_runs,
-                    group.receiver_totals,
-                    group.receiver_queries,
-                    strict=True,
+                {
+                    "name": name,
+                    "runs": runs,
+                    "total_ms": ms(total),
+                    "queries": queries,
+                    "nested_queries": nested,
+                    "task_queries": _tasks(group, index, ms),
+                }
+                for index, (name, runs, total, queries, nested) in enumerate(
+                    zip(
+                        group.receivers,
+                        group.receiver_runs,
+                        group.receiver_totals,
+                        group.receiver_queries,
+                        group.receiver_nested,
+                        strict=True,
+                    )
                 )
             ],
             "count": group.count,
@@ -136,8 +146,13 @@ def to_stats(
             "receiver_time_ms": round(
                 sum(r["total_ms"] for group in groups for r in group["receivers"]), 3
             ),
-            "queries": sum(
-                r["queries"] for group in groups for r in group["receivers"]
+            # The receivers' own SQL and their inline tasks' own: each once.
+            "queries": sum(r["queries"] for group in groups for r in group["receivers"])
+            + sum(
+                sums[2]
+                for group in recording.groups.values()
+                for tasks in group.receiver_tasks or ()
+                for sums in tasks.values()
             ),
             "errors": sum(group["errors"] for group in groups),
             "orphans": sum(orphan["count"] for orphan in orphans),
@@ -164,11 +179,22 @@ def to_stats(
             "editor_url": recording.config.editor_url,
         },
     }
-    document["findings"] = [*process.findings, *recording_findings(document)]
+    document["findings"] = of_recording(process.findings, document)
     document["process_state"] = process.key
     if with_registry:
         document["registry"] = receiver_statuses(process.registry, document)
     return document
+
+
+def _tasks(
+    group: Group, index: int, ms: Callable[[float], float]
+) -> list[dict[str, Any]]:
+    """The SQL of tasks run inline in a group's receiver, per task."""
+    tasks = group.receiver_tasks[index] if group.receiver_tasks else {}
+    return [
+        {"task": task, "count": count, "time_ms": ms(seconds)}
+        for task, (count, seconds, _) in tasks.items()
+    ]
 
 
 def _orphan(orphan: Orphan, describer: Describer) -> dict[str, Any]:
@@ -243,4 +269,8 @@ def _call(
             "count": call.nested_queries[0],
             "time_ms": ms(call.nested_queries[1]),
         },
+        "task_queries": [
+            {"task": task, "count": count, "time_ms": ms(seconds)}
+            for task, count, seconds in call.task_queries
+        ],
     }

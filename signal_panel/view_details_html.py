@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from signal_panel.view_html import NOTHING, Labels, breakable, join, repeat
 from signal_panel.view_model import Failure
@@ -86,6 +86,7 @@ RAISED_IN_CALL = '<tr class="djdt-sp-error">' + CALL_CELLS + "<td>{error}</td></
 ASYNC_NAME = '{} <span class="djdt-sp-tag">async</span>'
 QUERIES = "{} <small>({}, {} ms)</small>"
 NESTED_QUERIES = '<small title="{}">+{} {} ({} ms)</small>'
+TASK_QUERIES = '<small title="{}">+{} {} <code>{}</code> ({} ms)</small>'
 ERROR = '<strong class="djdt-sp-error-text">{}</strong>: {}{}'
 NOT_CALLED = '<h5>{}</h5><table class="djdt-sp-not-called"><tbody>{}</tbody></table>'
 NOT_CALLED_ROW = "<tr><td><code>{}</code></td><td>{}</td></tr>"
@@ -255,7 +256,7 @@ def _call(call: Call, labels: Labels) -> SafeString:
 
 def _queries(call: Call, labels: Labels) -> SafeString | str:
     """Per database alias: count and time; then those of nested dispatches."""
-    if not call.queries and not call.nested_query_count:
+    if not call.queries and not call.nested_query_count and not call.tasks:
         return "0"
     lines: list[SafeString | str] = [
         format_html(
@@ -273,6 +274,14 @@ def _queries(call: Call, labels: Labels) -> SafeString | str:
                 labels.number(call.nested_query_ms, 2),
             )
         )
+    tip = gettext("Run by a task it enqueued, which an immediate backend ran inline")
+    lines.extend(
+        format_html(
+            TASK_QUERIES, tip, count, gettext("in task"), task, labels.number(ms, 2)
+        )
+        for task, count, ms in call.tasks
+        if count
+    )
     return join(lines, "<br>")
 
 

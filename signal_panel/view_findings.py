@@ -3,7 +3,8 @@
 Read from the document's ``findings`` (``signal_panel.findings`` makes them
 when the stats are built), with what the panel can link each one to: the
 dispatches concerned that are kept in detail (a row to open), and the
-signal and receiver in the Registry tab (a row to highlight).
+signal and receiver in the Registry tab (a row to highlight); and whose
+code each is about, the project's own first, installed packages' apart.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from signal_panel.view_model import Document, ident, items, objects, text
+from signal_panel.owners import DJANGO, PACKAGE, describe_owner
+from signal_panel.view_model import Document, ident, items, mapping, objects, text
 from signal_panel.view_tables import RegistryEntry
 
 
@@ -29,6 +31,15 @@ class Finding:
     dispatches: tuple[tuple[str, str], ...]
     not_kept: tuple[str, ...]  # ids of those not kept in detail
     in_registry: bool  # its signal (and receiver) are in the Registry tab
+    # Whose code: "project", "package", "django", ... ("" if not said), and
+    # its name for people: "your project", "pagesearch 1.4.2".
+    owner_kind: str = ""
+    owner: str = ""
+
+    @property
+    def installed(self) -> bool:
+        """About an installed package's code (or Django's): not the user's."""
+        return self.owner_kind in (PACKAGE, DJANGO)
 
 
 def findings_in(
@@ -46,6 +57,7 @@ def findings_in(
         ids = [ident(each) or "" for each in items(finding.get("dispatches"))]
         signal = text(finding.get("signal"))
         receiver = text(finding.get("receiver"))
+        owner = mapping(finding.get("owner"))
         found.append(
             Finding(
                 kind=text(finding.get("kind")),
@@ -57,6 +69,9 @@ def findings_in(
                 dispatches=tuple((each, rows[each]) for each in ids if each in rows),
                 not_kept=tuple(each for each in ids if each not in rows),
                 in_registry=bool(signal) and (signal, receiver) in listed,
+                owner_kind=text(owner.get("kind")),
+                owner=text(describe_owner(dict(owner))) if owner else "",
             )
         )
-    return found
+    # The project's own first (documents before owners are all its own).
+    return sorted(found, key=lambda finding: finding.installed)

@@ -1,6 +1,7 @@
 """The findings' markup, shown at the top of the panel: each mistake's title,
-detail and one-line fix, with buttons to what it concerns (a dispatch's row,
-a receiver in the Registry tab).
+whose code it is, detail and one-line fix, with buttons to what it concerns
+(a dispatch's row, a receiver in the Registry tab). The project's own come
+first; those in installed packages' code follow in a collapsed group.
 
 Built with ``format_html`` from literal format strings, as
 :mod:`signal_panel.view_html` explains: every value goes through
@@ -11,13 +12,20 @@ from __future__ import annotations
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from signal_panel.view_findings import Finding
 from signal_panel.view_html import NOTHING, Labels, join, repeat
 
+LIST = '<ul class="djdt-sp-findings-own">{}</ul>'
+INSTALLED_GROUP = (
+    '<details class="djdt-sp-findings-installed">'
+    '<summary class="djdt-sp-findings-installed-summary">{}</summary>'
+    "<ul>{}</ul></details>"
+)
 FINDING = (
-    '<li class="djdt-sp-finding" data-sp-kind="{kind}">'
-    '<p><strong class="djdt-sp-finding-title">{title}</strong>'
+    '<li class="djdt-sp-finding" data-sp-kind="{kind}" data-sp-owner="{owner_kind}">'
+    '<p><strong class="djdt-sp-finding-title">{title}</strong>{owner}'
     ' <span class="djdt-sp-finding-detail">{detail}</span></p>'
     '<p class="djdt-sp-finding-fix"><strong>{fix_label}</strong> {fix}{links}</p>'
     "</li>"
@@ -34,16 +42,47 @@ REGISTRY_LINK = (
 )
 
 
+OWNER = ' <span class="djdt-sp-tag djdt-sp-finding-owner" title="{}">{}</span>'
+
+
 def finding_items(findings: list[Finding], labels: Labels) -> SafeString:
-    """The ``<li>`` of each finding, for the list at the top of the panel."""
-    return join(_finding(finding, labels) for finding in findings)
+    """The list of the project's findings (and those whose owner is not
+    said), then a collapsed group of those in installed packages' code."""
+    own = [finding for finding in findings if not finding.installed]
+    installed = [finding for finding in findings if finding.installed]
+    html = format_html(LIST, join(_finding(f, labels) for f in own)) if own else NOTHING
+    if installed:
+        names = list(dict.fromkeys(finding.owner for finding in installed))
+        summary = ngettext(
+            "%(count)s finding in installed packages: %(names)s",
+            "%(count)s findings in installed packages: %(names)s",
+            len(installed),
+        ) % {"count": len(installed), "names": ", ".join(names)}
+        html += format_html(
+            INSTALLED_GROUP, summary, join(_finding(f, labels) for f in installed)
+        )
+    return html
+
+
+def _owner(finding: Finding) -> SafeString:
+    """Whose code the finding is about, as a tag after its title."""
+    if not finding.owner:
+        return NOTHING
+    if finding.owner_kind == "project":
+        name, tip = gettext("your code"), gettext("In your project's own code")
+    else:
+        name = finding.owner
+        tip = gettext("In %(name)s's code, not yours") % {"name": finding.owner}
+    return format_html(OWNER, tip, name)
 
 
 def _finding(finding: Finding, labels: Labels) -> SafeString:
     return format_html(
         FINDING,
         kind=finding.kind,
+        owner_kind=finding.owner_kind,
         title=finding.title,
+        owner=_owner(finding),
         detail=finding.detail,
         fix_label=labels.fix,
         fix=finding.fix,

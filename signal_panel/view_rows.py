@@ -68,6 +68,8 @@ class Call:
     nested_query_count: int
     nested_query_ms: float
     bar: Bar
+    # (task, count, ms) of each task an immediate backend ran inline in it.
+    tasks: tuple[tuple[str, int, float], ...] = ()
 
     @property
     def query_count(self) -> int:
@@ -96,6 +98,10 @@ class Call:
             nested_query_count=whole(nested.get("count")),
             nested_query_ms=number(nested.get("time_ms")),
             bar=scale.bar(start, duration, MIN_SUB_BAR),
+            tasks=tuple(
+                (text(q.get("task")), whole(q.get("count")), number(q.get("time_ms")))
+                for q in objects(call.get("task_queries"))
+            ),
         )
 
 

@@ -19,7 +19,7 @@ from django.dispatch import Signal
 from django.test import override_settings
 
 from signal_panel import record_signals
-from signal_panel.findings import unimported_receiver_modules
+from signal_panel.wiring import unimported_receiver_modules
 from tests.testapp.models import Article, AuditEntry, Reading
 
 # Module-level, so that the registry (a scan of loaded modules) finds them.

@@ -102,6 +102,7 @@ FAILING_CALL = {
     },
     "queries": [],
     "nested_queries": {"count": 0, "time_ms": 0.0},
+    "task_queries": [{"task": "shop.tasks.notify", "count": 2, "time_ms": 0.3}],
 }
 
 
@@ -215,6 +216,10 @@ def document() -> dict[str, Any]:
                         "runs": 4,
                         "total_ms": 0.6,
                         "queries": 6,
+                        "nested_queries": 1,
+                        "task_queries": [
+                            {"task": "shop.tasks.reindex", "count": 4, "time_ms": 0.2}
+                        ],
                     }
                 ],
                 "count": 4,
@@ -248,6 +253,7 @@ def document() -> dict[str, Any]:
                 "signal": "django.db.models.signals.post_save",
                 "receiver": "shop.receivers.touch",
                 "dispatches": [2, 3, 99],
+                "owner": {"kind": "project", "distribution": None, "version": None},
             },
             {
                 "kind": "sql_per_row",
@@ -257,6 +263,7 @@ def document() -> dict[str, Any]:
                 "signal": "shop.signals.order_placed",
                 "receiver": "shop.receivers.reserve_stock",
                 "dispatches": [],
+                "owner": {"kind": "package", "distribution": "shop", "version": "2.0"},
             },
         ],
         "failures": ["RuntimeError: the recorder failed"],

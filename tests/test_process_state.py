@@ -15,7 +15,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.dispatch import Signal
 from django.utils import inspect as django_inspect
 
-from signal_panel import findings, process_state, stats, stored_registry
+from signal_panel import process_state, stats, stored_registry, wiring
 
 signal = Signal()
 
@@ -28,6 +28,8 @@ def receiver(sender: Any, **kwargs: Any) -> None:
 def fresh_state():
     """Forget the state computed so far: the next current() computes it."""
     process_state._current.clear()
+    process_state._signals.clear()
+    process_state._unimported.clear()
     yield
     process_state._current.clear()
 
@@ -58,24 +60,28 @@ def test_the_key_changes_when_a_weak_receiver_dies():
     assert process_state.fingerprint() != alive
 
 
-def test_the_registry_is_built_once_per_state(monkeypatch, fresh_state):
-    built = Counter()
-    original = process_state.registry
+def test_each_signals_entry_is_built_once_per_connections(monkeypatch, fresh_state):
+    built: Counter[str] = Counter()
+    original = process_state.signal_entry
 
-    def counting(fired: set[str]) -> list[dict[str, Any]]:
-        built["registry"] += 1
-        return original(fired)
+    def counting(signal: Signal, name: str, *args: Any) -> dict[str, Any]:
+        built[name] += 1
+        return original(signal, name, *args)
 
-    monkeypatch.setattr(process_state, "registry", counting)
+    monkeypatch.setattr(process_state, "signal_entry", counting)
     first = process_state.current()
     assert process_state.current() is first
-    assert built["registry"] == 1
+    name = "tests.test_process_state.signal"
+    assert built[name] == 1
+    assert set(built.values()) == {1}
     signal.connect(receiver)
     try:
         connected = process_state.current()
     finally:
         signal.disconnect(receiver)
-    assert built["registry"] == 2
+    # Only the signal whose connections changed is looked at again.
+    assert built[name] == 2
+    assert {count for other, count in built.items() if other != name} == {1}
     assert "tests.test_process_state.receiver" in [
         r["name"]
         for entry in connected.registry
@@ -88,13 +94,13 @@ def test_the_never_imported_scan_runs_once_until_a_module_is_imported(
     monkeypatch, fresh_state, tmp_path
 ):
     scans = Counter()
-    original = findings.unimported_receiver_modules
+    original = wiring.unimported_receiver_modules
 
     def counting() -> list[tuple[str, str]]:
         scans["scan"] += 1
         return original()
 
-    monkeypatch.setattr(findings, "unimported_receiver_modules", counting)
+    monkeypatch.setattr(wiring, "unimported_receiver_modules", counting)
     for _ in range(3):
         process_state.current()
     assert scans["scan"] == 1

@@ -206,9 +206,11 @@ def _call_parts(call: Mapping[str, Any]) -> Line:
         parts.append(Part(" (async)", "muted"))
     queries = sum(integer(q.get("count")) for q in mappings(call.get("queries")))
     nested = integer(as_mapping(call.get("nested_queries")).get("count"))
-    if queries or nested:
+    tasks = sum(integer(q.get("count")) for q in mappings(call.get("task_queries")))
+    if queries or nested or tasks:
         text = "  " + plural(queries, "query", "queries")
-        parts.append(Part(text + (f" (+{nested} nested)" if nested else ""), "muted"))
+        text += f" (+{nested} nested)" if nested else ""
+        parts.append(Part(text + (f" (+{tasks} in tasks)" if tasks else ""), "muted"))
     if error:
         parts.append(Part("  "))
         parts.append(Part(_error_text(error), "error", "end"))
