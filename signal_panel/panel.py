@@ -34,7 +34,10 @@ class SignalPanel(Panel):
         self._fallback_token: Any = None
         # The dispatches' JSON, built once per request (see stats.to_stats).
         self._built: dict[int, dict[str, Any]] = {}
-        self._registry_fields: dict[str, Any] | None = None
+        # The process's state when the stats were first built, and where
+        # the document's registry is: the same for both of its builds.
+        self._process: process_state.ProcessState | None = None
+        self._registry_fields: dict[str, Any] = {}
 
     @classmethod
     def ready(cls) -> None:
@@ -118,13 +121,12 @@ class SignalPanel(Panel):
         request.
         """
         try:
-            process = process_state.current()
-            document = to_stats(recording, process, built=self._built)
-            if self._registry_fields is None:
-                # Decided once: the connections as they were when it ran.
+            if self._process is None:
+                self._process = process = process_state.current()
                 self._registry_fields = stored_registry.registry_fields(
                     process, self.toolbar.store, self.toolbar.request_id
                 )
+            document = to_stats(recording, self._process, built=self._built)
             document.update(self._registry_fields)
             return document
         except Exception as exc:
