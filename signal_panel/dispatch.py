@@ -43,6 +43,7 @@ from signal_panel.calls import (
 from signal_panel.state import Sink
 
 _new = object.__new__
+_Ref = weakref.ReferenceType
 # Keys of dispatches, never reused (an id() is, once its object is freed, and
 # an async receiver's call can outlive its dispatch).
 _keys = itertools.count(1)
@@ -174,12 +175,12 @@ def started(
     dispatch.next_async = dispatch.sync_count = len(sync_receivers)
     try:
         dispatch.armed = False
-        # The connections as they were (a copy), not keeping alive a receiver
-        # disconnected during the send.
-        dispatch.connected = weakly(connected)
-        dispatch.receivers = (
+        dispatch.receivers = receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )
+        # The connections as they were (a copy), not keeping alive a receiver
+        # disconnected during the send.
+        dispatch.connected = weakly(connected, receivers)
         for recording in dispatch.recordings:
             recording.start(dispatch)
     except Exception as exc:
@@ -302,19 +303,30 @@ def _request_finished() -> None:
             fail(state.active(), exc)
 
 
-def weakly(connected: list[Any]) -> list[Any]:
+def weakly(connected: list[Any], live: list[Any] | tuple[()] = ()) -> list[Any]:
     """Django's connection entries, holding strongly connected receivers only
     weakly: a receiver disconnected during the send must die when Django lets
-    go of it, as it would without recording."""
+    go of it, as it would without recording.
+
+    Except those in ``live``, the receivers the send runs: Django's own list
+    of them holds each until the send returns, and so does the dispatch, so
+    the copy changes no lifetime by holding them too (and a strongly
+    connected receiver costs no weak reference per send).
+    """
     for entry in connected:
-        if not isinstance(entry[1], weakref.ReferenceType):
-            break
+        target = entry[1]
+        if not isinstance(target, _Ref):
+            for receiver in live:
+                if receiver is target:
+                    break
+            else:
+                break  # Held by the connection alone: a weak copy.
     else:
-        return connected  # All weak (Django's default): the copy as it is.
+        return connected  # The copy as it is.
     entries = []
     for entry in connected:
         target = entry[1]
-        if not isinstance(target, weakref.ReferenceType):
+        if not isinstance(target, _Ref) and not any(r is target for r in live):
             # One that is not weakly referenceable is kept as Django keeps it.
             with contextlib.suppress(TypeError):
                 entry = (entry[0], weakref.ref(target), *entry[2:])
