@@ -43,6 +43,12 @@ from signal_panel.calls import (
 from signal_panel.state import Sink
 
 _new = object.__new__
+# The context variable's own methods, without a look-up in state per send.
+_current, _set_current, _reset_current = (
+    state.current,
+    state.set_current,
+    state.reset_current,
+)
 _Ref = weakref.ReferenceType
 # Keys of dispatches, never reused (an id() is, once its object is freed, and
 # an async receiver's call can outlive its dispatch).
@@ -118,7 +124,7 @@ def begin(
         dispatch.key = next(_keys)
         # The dispatch, or the receiver's call, this one is nested in; and
         # id() of the dispatch it is nested in (the recordings number them).
-        parent = state.current()
+        parent = _current()
         if parent is None:
             dispatch.parent_key = None
         elif parent.__class__ is Dispatch:
@@ -138,7 +144,7 @@ def begin(
         dispatch.error = None
         dispatch.armed = True
         dispatch.gc_start = pauses.total
-        dispatch.token = state.set_current(dispatch)
+        dispatch.token = _set_current(dispatch)
         dispatch.start = perf_counter()
         return dispatch
     except Exception as exc:
@@ -179,8 +185,18 @@ def started(
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )
         # The connections as they were (a copy), not keeping alive a receiver
-        # disconnected during the send.
-        dispatch.connected = weakly(connected, receivers)
+        # disconnected during the send: weakly() for a strongly connected one
+        # the send does not run (see there); this loop is its test, inline.
+        for entry in connected:
+            target = entry[1]
+            if not isinstance(target, _Ref):
+                for receiver in receivers:
+                    if receiver is target:
+                        break
+                else:
+                    connected = weakly(connected, receivers)
+                    break
+        dispatch.connected = connected
         for recording in dispatch.recordings:
             recording.start(dispatch)
     except Exception as exc:
@@ -206,7 +222,7 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
     token, dispatch.token = dispatch.token, None
     # Not contextlib.suppress: on every send, try costs nothing, it an object.
     try:  # noqa: SIM105
-        state.reset_current(token)
+        _reset_current(token)
     except Exception:
         pass  # A context of another task.
     recordings = dispatch.recordings
