@@ -38,6 +38,7 @@ BATCHES = 40
 SENDS = BATCHES * 300
 RECEIVER_COUNTS = (0, 1, 3)
 MODES = ("plain", "installed", "steady", "detailed")
+SHAPES = ("1", "strong", "trivial")
 # Targets (issue 16), as ratios to plain Django's instructions.
 ORPHAN_RATIO = 2.0
 DISPATCH_RATIO = 2.0
@@ -47,7 +48,7 @@ WORKER = """
 import gc
 import sys
 
-mode, batches, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+mode, batches, shape = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 sys.path.insert(0, {root!r})
 import django
 from django.conf import settings
@@ -73,9 +74,18 @@ def r3(sender, **kwargs):
     return None
 
 
+def trivial_receiver(sender, **kwargs):
+    return 1
+
+
 signal = Signal()
-for receiver in (r1, r2, r3)[:count]:
-    signal.connect(receiver)
+if shape == "strong":  # One strongly connected receiver.
+    signal.connect(r1, weak=False)
+elif shape == "trivial":
+    signal.connect(trivial_receiver, weak=False)
+else:
+    for receiver in (r1, r2, r3)[:int(shape)]:
+        signal.connect(receiver)
 
 
 class Instance:
@@ -87,6 +97,10 @@ senders = [type(f"Sender{{i}}", (), {{}}) for i in range(30)] * 10
 
 
 def batch():
+    if shape == "trivial":  # One sender, two keyword arguments.
+        for _ in senders:
+            signal.send(sender=Instance, a=1, b=2)
+        return
     for sender in senders:
         signal.send(
             sender=sender,
@@ -126,7 +140,7 @@ else:
 SETARCH = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else []
 
 
-def count(script: Path, mode: str, batches: int, receivers: int) -> int:
+def count(script: Path, mode: str, batches: int, receivers: int | str) -> int:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     completed = subprocess.run(
@@ -152,7 +166,7 @@ def count(script: Path, mode: str, batches: int, receivers: int) -> int:
     return int(found[1])
 
 
-def per_send(script: Path, mode: str, receivers: int) -> int:
+def per_send(script: Path, mode: str, receivers: int | str) -> int:
     return (
         count(script, mode, BATCHES, receivers) - count(script, mode, 0, receivers)
     ) // SENDS
@@ -168,6 +182,27 @@ def measure(jobs: int, modes: tuple[str, ...] = MODES) -> dict[str, dict[int, in
     for (mode, receivers), value in zip(cases, counts, strict=True):
         table[mode][receivers] = value
     return table
+
+
+def shapes(jobs: int) -> dict[str, Any]:
+    """Issue 21's shapes, plain and steady: post_save's arguments with one
+    weak or one strong receiver, and a trivial send (one sender, two keyword
+    arguments, a strong receiver returning a value)."""
+    script = Path(os.environ.get("TMPDIR", "/tmp")) / "signal_panel_instructions.py"
+    script.write_text(WORKER.format(root=str(ROOT)))
+    cases = [(mode, shape) for mode in ("plain", "steady") for shape in SHAPES]
+    with ThreadPoolExecutor(jobs) as pool:
+        counts = list(pool.map(lambda case: per_send(script, *case), cases))
+    table = dict(zip(cases, counts, strict=True))
+    lines = ["Instructions per Signal.send (callgrind): issue 21's shapes, steady"]
+    for shape in SHAPES:
+        plain, steady = table["plain", shape], table["steady", shape]
+        lines.append(
+            f"   {shape:<10}plain {plain:>8,}  steady {steady:>8,}  "
+            f"{steady / plain:4.2f}x  added {steady - plain:>7,}"
+        )
+    print("\n".join(lines))
+    return {f"{mode}/{shape}": value for (mode, shape), value in table.items()}
 
 
 def report(table: dict[str, dict[int, int]]) -> dict[str, Any]:
@@ -213,11 +248,19 @@ def main() -> None:
         action="store_true",
         help="only plain Django and the steady recording (the targets), faster",
     )
+    parser.add_argument(
+        "--shapes",
+        action="store_true",
+        help="only issue 21's shapes (weak, strong, trivial), plain and steady",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
-    modes = ("plain", "steady") if args.steady_only else MODES
-    out = report(measure(args.jobs, modes))
+    if args.shapes:
+        out = shapes(args.jobs)
+    else:
+        modes = ("plain", "steady") if args.steady_only else MODES
+        out = report(measure(args.jobs, modes))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
 

@@ -72,6 +72,12 @@ RENDER_MS = 150.0
 ORPHAN_RATIO = 2.0
 DISPATCH_RATIO = 2.0
 RECEIVER_RATIO = 1.5
+# Issue 21: one receiver, post_save's arguments (weak or strong) and a
+# trivial send (one sender, two keyword arguments, a strong receiver); a
+# strong receiver costs no more than a weak one (within noise, µs).
+POST_SAVE_RATIO = 2.0
+TRIVIAL_RATIO = 2.5
+STRONG_EXTRA_US = 0.05
 # A page of 100,000 sends: the recording's memory must stay flat from a
 # tenth of that.
 MEMORY_SENDS = 100_000
@@ -130,6 +136,14 @@ def _receiver_2(sender: Any, **kwargs: Any) -> None:
 
 def _receiver_3(sender: Any, **kwargs: Any) -> None:
     return None
+
+
+def _strong_receiver(sender: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _trivial_receiver(sender: Any, **kwargs: Any) -> int:
+    return 1
 
 
 class _Instance:
@@ -207,6 +221,11 @@ def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
         for receiver in receivers[:count]:
             signal.connect(receiver)
         signals[count] = signal
+    # Issue 21's shapes: post_save's with one strongly connected receiver
+    # (next to the weakly connected one of "1"), and a trivial send.
+    strong, trivial = Signal(), Signal()
+    strong.connect(_strong_receiver, weak=False)
+    trivial.connect(_trivial_receiver, weak=False)
     senders = [type(f"Sender{i}", (), {}) for i in range(SENDERS)] * PER_SENDER
     instance = _Instance()
 
@@ -224,6 +243,17 @@ def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
                 )
 
         return batch
+
+    def trivial_batch() -> None:
+        # One sender, two keyword arguments.
+        for _ in senders:
+            trivial.send(sender=_Instance, a=1, b=2)
+
+    workloads: dict[str, Callable[[], None]] = {
+        **{str(count): batch_of(signal) for count, signal in signals.items()},
+        "strong": batch_of(strong),
+        "trivial": trivial_batch,
+    }
 
     results: dict[str, list[float]] = {}
     context: Callable[[], contextlib.AbstractContextManager[Any]]
@@ -251,8 +281,7 @@ def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
             long_lived.enter_context(record_signals())
             context = contextlib.nullcontext
         with long_lived:
-            for count, signal in signals.items():
-                batch = batch_of(signal)
+            for count, batch in workloads.items():
                 for _ in range(3):  # Warm-up (and, steady, past the caps).
                     with context():
                         batch()
@@ -592,6 +621,47 @@ def _ratios(
             )
 
 
+def _shapes(
+    add: Callable[[str], None],
+    targets: dict[str, dict[str, Any]],
+    plain: dict[str, dict[str, float]],
+    recording: dict[str, dict[str, float]],
+) -> None:
+    """Section 2c: issue 21's shapes, as ratios to plain Django (steady)."""
+    add("")
+    add("2c. No fixed cost per request (issue 21): steady, ratio to plain Django")
+    add(f"   {'shape':<36}{'min':>8}{'median':>9}  target (on the minimum)")
+    for name, key, target in (
+        ("post_save, 1 weak receiver", "1", POST_SAVE_RATIO),
+        ("post_save, 1 strong receiver", "strong", POST_SAVE_RATIO),
+        ("trivial, 1 strong receiver", "trivial", TRIVIAL_RATIO),
+    ):
+        ratios = [
+            recording[f"steady/{key}"][stat] / plain[f"send/{key}"][stat]
+            for stat in ("min", "median")
+        ]
+        ok = ratios[0] <= target
+        targets[f"shape/{key}"] = {"ratio": ratios[0], "ok": ok}
+        add(
+            f"   {name:<36}{ratios[0]:7.2f}x{ratios[1]:8.2f}x  <= {target:g}x "
+            f"{_verdict(ok)}"
+        )
+    # What a strong receiver adds over a weak one, beyond what it does to
+    # plain Django: (recording strong - weak) - (plain strong - weak).
+    extra = [
+        recording["steady/strong"][stat]
+        - recording["steady/1"][stat]
+        - (plain["send/strong"][stat] - plain["send/1"][stat])
+        for stat in ("min", "median")
+    ]
+    ok = extra[0] <= STRONG_EXTRA_US
+    targets["shape/strong_extra"] = {"added_us": extra[0], "ok": ok}
+    add(
+        f"   {'strong less weak, added µs':<36}{extra[0]:8.2f}{extra[1]:9.2f}  "
+        f"<= {STRONG_EXTRA_US:g} (noise) {_verdict(ok)}"
+    )
+
+
 def _memory(
     add: Callable[[str], None], targets: dict[str, Any], peaks: dict[str, int]
 ) -> None:
@@ -705,6 +775,7 @@ def report(data: dict[str, Any], size: dict[str, int], quick: bool) -> dict[str,
             f"<= {ACTIVE_DISPATCH_US:g} {_verdict(ok_dispatch)}"
         )
     _ratios(add, targets, plain, micro["recording"])
+    _shapes(add, targets, plain, micro["recording"])
     if data.get("memory"):
         _memory(add, targets, data["memory"])
 

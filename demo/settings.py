@@ -10,6 +10,7 @@ Environment overrides (the tests use them to run the site on temporary files):
 import os
 from pathlib import Path
 
+import django
 from debug_toolbar.settings import PANELS_DEFAULTS
 from django.conf import settings as django_settings
 from django.http import HttpRequest
@@ -30,6 +31,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Installed dependencies, as a real project has them: django-tasks (the
+    # backport of Django 6's django.tasks) on Django < 6.0, and pagesearch
+    # 1.4.2 (a search index app, tests/fixture_packages/pagesearch, installed
+    # non-editable by tests/venv.sh). The help desk's tickets are indexed.
+    *(["django_tasks"] if django.VERSION < (6, 0) else []),
+    "pagesearch",
     "debug_toolbar",
     "signal_panel",
     "demo.core",
@@ -81,6 +88,18 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks run inline, inside the receiver that enqueues them: a
+# ticket saved is indexed by pagesearch's task before save() returns.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if django.VERSION >= (6, 0)
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
 
 CACHES = {
     "default": {

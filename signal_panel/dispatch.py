@@ -43,6 +43,13 @@ from signal_panel.calls import (
 from signal_panel.state import Sink
 
 _new = object.__new__
+# The context variable's own methods, without a look-up in state per send.
+_current, _set_current, _reset_current = (
+    state.current,
+    state.set_current,
+    state.reset_current,
+)
+_Ref = weakref.ReferenceType
 # Keys of dispatches, never reused (an id() is, once its object is freed, and
 # an async receiver's call can outlive its dispatch).
 _keys = itertools.count(1)
@@ -117,7 +124,7 @@ def begin(
         dispatch.key = next(_keys)
         # The dispatch, or the receiver's call, this one is nested in; and
         # id() of the dispatch it is nested in (the recordings number them).
-        parent = state.current()
+        parent = _current()
         if parent is None:
             dispatch.parent_key = None
         elif parent.__class__ is Dispatch:
@@ -137,7 +144,7 @@ def begin(
         dispatch.error = None
         dispatch.armed = True
         dispatch.gc_start = pauses.total
-        dispatch.token = state.set_current(dispatch)
+        dispatch.token = _set_current(dispatch)
         dispatch.start = perf_counter()
         return dispatch
     except Exception as exc:
@@ -174,12 +181,22 @@ def started(
     dispatch.next_async = dispatch.sync_count = len(sync_receivers)
     try:
         dispatch.armed = False
-        # The connections as they were (a copy), not keeping alive a receiver
-        # disconnected during the send.
-        dispatch.connected = weakly(connected)
-        dispatch.receivers = (
+        dispatch.receivers = receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )
+        # The connections as they were (a copy), not keeping alive a receiver
+        # disconnected during the send: weakly() for a strongly connected one
+        # the send does not run (see there); this loop is its test, inline.
+        for entry in connected:
+            target = entry[1]
+            if not isinstance(target, _Ref):
+                for receiver in receivers:
+                    if receiver is target:
+                        break
+                else:
+                    connected = weakly(connected, receivers)
+                    break
+        dispatch.connected = connected
         for recording in dispatch.recordings:
             recording.start(dispatch)
     except Exception as exc:
@@ -205,7 +222,7 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
     token, dispatch.token = dispatch.token, None
     # Not contextlib.suppress: on every send, try costs nothing, it an object.
     try:  # noqa: SIM105
-        state.reset_current(token)
+        _reset_current(token)
     except Exception:
         pass  # A context of another task.
     recordings = dispatch.recordings
@@ -302,19 +319,30 @@ def _request_finished() -> None:
             fail(state.active(), exc)
 
 
-def weakly(connected: list[Any]) -> list[Any]:
+def weakly(connected: list[Any], live: list[Any] | tuple[()] = ()) -> list[Any]:
     """Django's connection entries, holding strongly connected receivers only
     weakly: a receiver disconnected during the send must die when Django lets
-    go of it, as it would without recording."""
+    go of it, as it would without recording.
+
+    Except those in ``live``, the receivers the send runs: Django's own list
+    of them holds each until the send returns, and so does the dispatch, so
+    the copy changes no lifetime by holding them too (and a strongly
+    connected receiver costs no weak reference per send).
+    """
     for entry in connected:
-        if not isinstance(entry[1], weakref.ReferenceType):
-            break
+        target = entry[1]
+        if not isinstance(target, _Ref):
+            for receiver in live:
+                if receiver is target:
+                    break
+            else:
+                break  # Held by the connection alone: a weak copy.
     else:
-        return connected  # All weak (Django's default): the copy as it is.
+        return connected  # The copy as it is.
     entries = []
     for entry in connected:
         target = entry[1]
-        if not isinstance(target, weakref.ReferenceType):
+        if not isinstance(target, _Ref) and not any(r is target for r in live):
             # One that is not weakly referenceable is kept as Django keeps it.
             with contextlib.suppress(TypeError):
                 entry = (entry[0], weakref.ref(target), *entry[2:])

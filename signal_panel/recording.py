@@ -30,7 +30,6 @@ from signal_panel.calls import (
     RECEIVER,
     RESULT,
     START,
-    STOP,
     Call,
     Dispatch,
     duration,
@@ -150,17 +149,27 @@ class Recording:
         # new object each send; id() is the same as _make_id for the rest.
         # Never id() with a bound method among them: it could take the
         # address of a freed receiver and join its group. A loop, not
-        # map(type, ...): no iterator object for the usual one to three.
-        for receiver in receivers:
-            if type(receiver) is MethodType:
-                key = (
-                    dispatch.signal_id,
-                    dispatch.sender_id,
-                    *map(_make_id, receivers),
-                )
-                break
+        # map(type, ...): no iterator object for the usual one to three;
+        # the usual one without a map and a list at all.
+        key: tuple[Any, ...]
+        if len(receivers) == 1:
+            receiver = receivers[0]
+            key = (
+                dispatch.signal_id,
+                dispatch.sender_id,
+                _make_id(receiver) if type(receiver) is MethodType else id(receiver),
+            )
         else:
-            key = (dispatch.signal_id, dispatch.sender_id, *map(id, receivers))
+            for receiver in receivers:
+                if type(receiver) is MethodType:
+                    key = (
+                        dispatch.signal_id,
+                        dispatch.sender_id,
+                        *map(_make_id, receivers),
+                    )
+                    break
+            else:
+                key = (dispatch.signal_id, dispatch.sender_id, *map(id, receivers))
         group = self.groups.get(key)
         if group is not None and group.sender_ref() is not dispatch.sender:
             # The sender it grouped was freed and its id reused.
@@ -223,18 +232,18 @@ class Recording:
         tasks = self.tasks.done
         ran: Ran | None = None
         for call in dispatch.calls:
+            # One unpacking, not a subscript per place (calls.py's layout).
+            _, index, began, stop, _, error, queries, _, _, _ = call
             # The receiver's position in dispatch.receivers: the n-th sync
             # receiver's call of a compiled send is the n-th receiver.
-            index = call[INDEX]
             if index is None:
                 index, sync = sync, sync + 1
-            stop = call[STOP]
             if stop is not None:
-                totals[index] += stop - call[START]
+                totals[index] += stop - began
             runs[index] += 1
-            if call[ERROR] is not None:
+            if error is not None:
                 failed = True
-            if call[QUERIES]:
+            if queries:
                 group.receiver_queries[index] += query_count(call)
             if call[NESTED]:
                 group.receiver_nested[index] += call[NESTED][0]

@@ -114,6 +114,8 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
     out = manage(site, "seed_demo")
     assert "Demo login: demo / demo-password" in out
     assert "Catalog: 5000 products" in out
+    # The installed package's tables, from its own migration.
+    assert "[X] 0001_initial" in manage(site, "showmigrations", "pagesearch")
     return site
 
 
@@ -848,6 +850,50 @@ def test_the_mistakes_page_commits_six_mistakes_and_the_panel_reports_them(
     assert recording.content.index("djdt-sp-findings") < recording.content.index(
         "djdt-sp-summary"
     )
+
+
+def test_clearing_the_queue_adds_the_installed_packages_sql_per_row(wsgi_server):
+    """The mistakes page's "Clear the queue" deletes every ticket: pagesearch
+    1.4.2, installed, indexes them and runs a query per deleted one. Its
+    finding says whose code it is and comes after all the project's."""
+    browser = Browser(wsgi_server)
+    browser.get(MISTAKES_PAGE)  # the CSRF cookie, and one more ticket
+    page = browser.post(MISTAKES_PAGE, {"action": "clear"})
+    assert page.status == 200
+    deleted = int(re.search(r"Cleared the queue: deleted (\d+) tickets", page.text)[1])
+    assert deleted >= 13  # the 12 samples and the ticket the GET opened
+    recording = browser.recording(page)
+    owners = [
+        (f["kind"], f["receiver"], f["owner"]) for f in recording.stats["findings"]
+    ]
+    # The project's own first (or unknown: a dead weak receiver has no name).
+    installed = [each for each in owners if (each[2] or {}).get("kind") == "package"]
+    project = [each for each in owners if each not in installed]
+    assert owners == project + installed
+    assert (
+        "sql_per_row",
+        "demo.mistakes.tracking.count_duplicates",
+        {"kind": "project", "distribution": None, "version": None},
+    ) in project
+    assert installed == [
+        (
+            "sql_per_row",
+            "pagesearch.index.remove_from_index",
+            {"kind": "package", "distribution": "pagesearch", "version": "1.4.2"},
+        )
+    ]
+    [finding] = [
+        f
+        for f in recording.stats["findings"]
+        if f["receiver"] == "pagesearch.index.remove_from_index"
+    ]
+    assert f"ran {deleted} times on {POST_DELETE}" in finding["detail"]
+    assert finding["fix"].startswith("pagesearch 1.4.2's receiver, not your code.")
+    # The panel: the project's findings, then the package's collapsed.
+    own = recording.content.index('<ul class="djdt-sp-findings-own">')
+    group = recording.content.index('<details class="djdt-sp-findings-installed">')
+    assert own < group
+    assert "1 finding in installed packages: pagesearch 1.4.2" in recording.content
 
 
 def test_the_other_pages_report_only_the_projects_unimported_module(wsgi_server):

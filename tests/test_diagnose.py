@@ -279,7 +279,16 @@ class TestFindings:
             assert finding["receiver"] == "stringly.on_article"
             assert "sender='testapp.Article'" in finding["detail"]
         finally:
-            plain.disconnect(module.on_article, sender="testapp.Article")
+            # A plain signal keys a sender by id(): disconnect() needs the
+            # very string object the module connected with, which nothing
+            # keeps. Drop the connection itself, as disconnect() would.
+            with plain.lock:
+                plain.receivers = [
+                    entry
+                    for entry in plain.receivers
+                    if entry[1]() is not module.on_article
+                ]
+                plain.sender_receivers_cache.clear()
 
     def test_a_string_sender_on_a_model_signal_is_fine(self, db, connected):
         connected(post_save, for_all, sender="testapp.Article")

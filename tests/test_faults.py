@@ -138,6 +138,14 @@ async def test_a_recorder_failure_never_reaches_an_async_request(
     assert b"async faulty-async" in response.content
 
 
+class Another:
+    """A sender never sent."""
+
+
+def sync_receiver_of_another(**kwargs):
+    return "another"
+
+
 @pytest.mark.parametrize("fault", ["start", "finish", "resolved"])
 @pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
 def test_sends_behave_the_same_while_the_recorder_fails(
@@ -156,7 +164,9 @@ def test_sends_behave_the_same_while_the_recorder_fails(
     signal.connect(sync_receiver)
     signal.connect(async_receiver)
     if fault == "resolved":
-        # Taking in the receivers Django resolved, in either instrumentation.
+        # Taking in the receivers Django resolved, in either instrumentation:
+        # a strong receiver of another sender is copied weakly, by weakly().
+        signal.connect(sync_receiver_of_another, sender=Another, weak=False)
         monkeypatch.setattr(dispatch, "weakly", broken)
     else:
         monkeypatch.setattr(Recording, fault, broken)

@@ -911,3 +911,42 @@ def test_receiver_disconnected_during_a_send_is_freed_as_without_recording():
         recorded = scenario()
     assert plain == recorded == [True]
     assert recording.failures == []
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust"])
+def test_strong_receiver_that_ran_is_freed_when_the_send_returns(method):
+    """The recording's copy of the connections holds the receivers the send
+    runs as Django's own list of them does (not weakly: that costs a weak
+    reference per send), and no longer: a strongly connected receiver that
+    disconnects itself is freed once the send returns, recorded or not, kept
+    in detail or not."""
+
+    def scenario() -> list[bool]:
+        signal = Signal()
+        seen = []
+
+        def make_doomed():
+            def doomed(**kwargs):
+                # By its uid: a reference to itself would make a cycle.
+                signal.disconnect(dispatch_uid="doomed")
+                return "ran"
+
+            return doomed
+
+        doomed = make_doomed()
+        doomed_ref = weakref.ref(doomed)
+        with without_debug():
+            signal.connect(doomed, weak=False, dispatch_uid="doomed")
+        del doomed
+        responses = getattr(signal, method)(sender=S1)
+        seen.append(responses[0][1] == "ran")
+        del responses
+        seen.append(doomed_ref() is None)
+        return seen
+
+    plain = scenario()
+    with record_signals() as recording:
+        recorded = scenario()
+    assert plain == recorded == [True, True]
+    assert recording.failures == []
+    assert [record.signal_name for record in recording.dispatches] != []

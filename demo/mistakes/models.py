@@ -1,5 +1,9 @@
 from django.db import models
 
+# The sample tickets: ``manage.py seed_demo`` creates them, the "Common
+# mistakes" page's "Clear the queue" puts them back.
+SAMPLE_TITLES = [f"{thing} out of order" for thing in ("Lift", "Scanner", "Kiosk")] * 4
+
 
 class Ticket(models.Model):
     """A support ticket: what the "Common mistakes" page opens, assigns,
@@ -14,3 +18,8 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def restore_samples() -> None:
+    """Only the sample tickets, unindexed: ``bulk_create`` sends no post_save."""
+    Ticket.objects.bulk_create(Ticket(title=title) for title in SAMPLE_TITLES)

@@ -5,8 +5,9 @@
 Serves the demo site (like the browser tests), hires someone on the Staff
 shifts page (pre_save and post_save of a model, receivers running SQL,
 m2m_changed nested inside), opens the panel with the post_save's details,
-and saves ``panel-light.png`` and ``panel-dark.png``; then opens the
-"Common mistakes" page's panel, its findings at the top, and saves
+and saves ``panel-light.png`` and ``panel-dark.png``; then clears the "Common
+mistakes" page's queue and opens its panel, its findings at the top: the
+project's own, then the installed package's group opened, and saves
 ``panel-findings.png`` (default: ``docs/screenshots/``).
 ``tests/browser/test_screenshots.py`` runs it into a temporary directory.
 """
@@ -57,11 +58,19 @@ def take(browser: Browser, base_url: str, output: Path) -> list[Path]:
 
 
 def findings(browser: Browser, base_url: str, path: Path) -> Path:
-    """The mistakes page's panel: its findings, the summary, the timeline."""
+    """The mistakes page's panel once its queue was cleared: the project's
+    findings, then pagesearch's group (opened), the summary, the timeline."""
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
     context.add_init_script("localStorage.setItem('djdt.user-theme', 'light')")
     page = context.new_page()
-    SignalsPanel(page, base_url).goto("/mistakes/").open()
+    panel = SignalsPanel(page, base_url).goto("/mistakes/")
+    with page.expect_navigation():
+        page.locator("button[name=action][value=clear]").click()
+    page.locator("#djDebugToolbar").wait_for()
+    panel.open()
+    group = panel.root.locator("details.djdt-sp-findings-installed")
+    group.locator("summary").click()
+    group.locator("li.djdt-sp-finding").wait_for()
     page.screenshot(path=path)
     context.close()
     return path

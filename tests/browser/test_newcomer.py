@@ -210,6 +210,58 @@ def test_findings_at_the_top_lead_to_the_rows_and_the_registry(page: Page, site:
     expect(orphan).to_contain_text("these sends' sender was mistakes.Ticket")
 
 
+def test_an_installed_packages_finding_is_apart_and_collapsed(narrow: Page, site: Site):
+    """Common mistakes' "Clear the queue": pagesearch 1.4.2 (installed) runs a
+    query per deleted ticket. Its finding follows the project's, in a group
+    that stays closed until opened; its signals sit between the project's
+    and Django's in the Registry."""
+    panel = SignalsPanel(narrow, site.url).goto("/mistakes/")
+    with narrow.expect_navigation():
+        narrow.locator("button[name=action][value=clear]").click()
+    narrow.locator("#djDebugToolbar").wait_for()
+    expect(narrow.locator(".notice").first).to_contain_text("Cleared the queue")
+    panel.open()
+    findings = panel.root.locator("section.djdt-sp-findings")
+    own = findings.locator(
+        "ul.djdt-sp-findings-own > li.djdt-sp-finding",
+        has_text="SQL per row in a receiver: demo.mistakes.tracking.count_duplicates",
+    )
+    expect(own).to_be_visible()
+    expect(own.locator(".djdt-sp-finding-owner")).to_have_text("your code")
+    group = findings.locator("details.djdt-sp-findings-installed")
+    summary = group.locator("summary")
+    expect(summary).to_have_text("1 finding in installed packages: pagesearch 1.4.2")
+    assert group.get_attribute("open") is None
+    package = group.locator("li.djdt-sp-finding")
+    expect(package).to_be_hidden()
+    own_box, summary_box = own.bounding_box(), summary.bounding_box()
+    assert own_box and summary_box and own_box["y"] < summary_box["y"]
+
+    summary.click()
+    expect(package).to_be_visible()
+    expect(package).to_contain_text(
+        "SQL per row in a receiver: pagesearch.index.remove_from_index"
+    )
+    expect(package.locator(".djdt-sp-finding-owner")).to_have_text("pagesearch 1.4.2")
+    expect(package.locator(".djdt-sp-finding-fix")).to_contain_text(
+        "pagesearch 1.4.2's receiver, not your code."
+    )
+
+    panel.tab("registry").click()
+    names = (
+        panel.tabpanel("registry")
+        .locator("tbody.djdt-sp-registry-entry")
+        .evaluate_all("(entries) => entries.map((e) => e.dataset.spSignal)")
+    )
+    where = {
+        prefix: [i for i, name in enumerate(names) if name.startswith(prefix)]
+        for prefix in ("demo.", "pagesearch.", "django.")
+    }
+    assert all(where.values()), names
+    assert max(where["demo."]) < min(where["pagesearch."]), names
+    assert max(where["pagesearch."]) < min(where["django."]), names
+
+
 def test_the_slow_filter_tells_a_slow_receiver_from_a_slow_dispatch(
     page: Page, site: Site
 ):

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser.conftest import WIDTH
 from tests.browser.helpers import SignalsPanel
 from tests.browser.server import Site, prepare, serve, stop
-from tests.browser.test_newcomer import WIDTH
 
 SETTINGS = "tests.realproject.browser_settings"
 CLEAR = "pagesearch.backends.Backend._clear_cached_properties"
