@@ -24,11 +24,28 @@ def is_installed(owner: dict[str, Any] | None) -> bool:
     return (owner or {}).get("kind") in INSTALLED
 
 
+# The kinds of findings, most serious first.
+SERIOUSNESS = (
+    "unimported",
+    "connected_twice",
+    "string_sender",
+    "dead_weak",
+    "reentrant_save",
+    "sql_per_row",
+)
+
+
 def ordered(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The findings the user can act on, the project's own first, each
-    owner's in their given order (most serious first); the toolbar's none."""
+    owner's most serious first (in their given order within a kind); the
+    toolbar's none."""
     kept = [f for f in found if (f.get("owner") or {}).get("kind") != TOOLBAR]
-    return sorted(kept, key=lambda f: rank(f.get("owner")))
+    return sorted(kept, key=lambda f: (rank(f.get("owner")), _seriousness(f)))
+
+
+def _seriousness(finding: dict[str, Any]) -> int:
+    kind = finding.get("kind")
+    return SERIOUSNESS.index(kind) if kind in SERIOUSNESS else len(SERIOUSNESS)
 
 
 def whose(owner: dict[str, Any]) -> str:

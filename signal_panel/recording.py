@@ -17,7 +17,6 @@ from time import perf_counter
 from types import MethodType
 from typing import Any
 
-from django.apps import apps
 from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id
 
@@ -44,6 +43,7 @@ from signal_panel.describe import (
 )
 from signal_panel.diagnose import Explanation, explain
 from signal_panel.dispatch import weakly
+from signal_panel.ignored import ignored_signal_ids, toolbar_model_ids
 from signal_panel.inline_tasks import InlineTasks, Ran, TaskRun
 from signal_panel.records import (
     MANY,
@@ -57,7 +57,6 @@ from signal_panel.records import (
     hold_sender,
     not_called,
 )
-from signal_panel.scan import known_signals
 
 MAX_FAILURES = 20
 
@@ -365,41 +364,3 @@ class Recording:
         """The recording as text (``signal_panel.report``): its findings and
         an indented tree, ``width`` columns wide (default: the terminal's)."""
         return report.format_stats(self.to_stats(), color=color, width=width)
-
-
-# Config -> (the known_signals() mapping resolved from, the ignored ids).
-_ignored: dict[Config, tuple[dict[int, Any], frozenset[int]]] = {}
-
-_toolbar_models: list[frozenset[int]] = []
-
-
-def ignored_signal_ids(config: Config) -> frozenset[int]:
-    """ids of the known signals that ``config`` ignores; resolved again once
-    new modules (and so, maybe, new signals) were imported."""
-    signals = known_signals()
-    cached = _ignored.get(config)
-    if cached is not None and cached[0] is signals:
-        return cached[1]
-    ids = frozenset(key for key, (_, name) in signals.items() if config.ignores(name))
-    if len(_ignored) >= 64:
-        _ignored.clear()
-    _ignored[config] = (signals, ids)
-    return ids
-
-
-def toolbar_model_ids() -> frozenset[int]:
-    """ids of the toolbar's own models (its DatabaseStore): never recorded."""
-    if _toolbar_models:
-        return _toolbar_models[0]
-    if not apps.ready:
-        return frozenset()
-    ids = frozenset(
-        id(model)
-        for model in (
-            apps.get_app_config("debug_toolbar").get_models()
-            if apps.is_installed("debug_toolbar")
-            else ()
-        )
-    )
-    _toolbar_models.append(ids)
-    return ids

@@ -24,7 +24,6 @@ from pagesearch.models import IndexEntry
 from pagesearch.signals import index_updated, setting_changed
 
 from signal_panel import record_signals
-from signal_panel.stats import to_stats
 from tests.realproject.models import Document, Image, Page
 from tests.realproject.receivers import decrement_parent_numchild
 from tests.realproject.tree import SUBTREE_SIZE, build_tree
@@ -78,7 +77,7 @@ def test_saving_a_page_runs_the_index_task_inline():
         page = Page.objects.create(title="Home")
         # The task ran before save() returned.
         assert IndexEntry.objects.get(object_pk=str(page.pk)).title == "Home"
-    stats = to_stats(recording)
+    stats = recording.to_stats()
     save_id = next(
         record.id
         for record in recording.dispatches

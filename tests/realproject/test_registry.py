@@ -19,7 +19,6 @@ from pagesearch.signals import index_updated
 
 from signal_panel import record_signals
 from signal_panel.scan import signal_name
-from signal_panel.stats import to_stats
 from tests.realproject.models import Page
 
 UPDATE_INDEX = "pagesearch.index.update_index"
@@ -36,7 +35,7 @@ def published(db) -> tuple[Any, dict[str, Any]]:
     """One ``Page.objects.create()``: one post_save, sent by Page only."""
     with record_signals() as recording:
         Page.objects.create(title="Home")
-    return recording, to_stats(recording, with_registry=True)
+    return recording, recording.to_stats(with_registry=True)
 
 
 def test_runs_are_counted_per_connection(published):
