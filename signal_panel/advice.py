@@ -61,18 +61,25 @@ def short(dotted: str) -> str:
     return dotted.rsplit(".", 1)[-1]
 
 
-def disconnect_call(signal: str, receiver: str, sender: str | None) -> str:
-    """``post_delete.disconnect(remove_from_index, sender=Page)``."""
-    for_sender = f", sender={short(sender)}" if sender else ""
-    return f"`{short(signal)}.disconnect({short(receiver)}{for_sender})`"
+def disconnect_call(signal: str, receiver: str, senders: list[str | None]) -> str:
+    """``post_delete.disconnect(remove_from_index, sender=Page)``, one per
+    connection in ``senders`` (None: connected for any sender); Django
+    disconnects a connection only with the sender it was connected for."""
+    calls = [
+        f"`{short(signal)}.disconnect({short(receiver)}"
+        + (f", sender={short(sender)})`" if sender else ")`")
+        for sender in senders or [None]
+    ]
+    return calls[0] if len(calls) == 1 else ", ".join(calls[:-1]) + " and " + calls[-1]
 
 
 def sql_per_row_fix(
-    owner: dict[str, Any], signal: str, receiver: str, sender: str | None
+    owner: dict[str, Any], signal: str, receiver: str, senders: list[str | None]
 ) -> str:
-    """What the user can do about a package's receiver running SQL per row."""
+    """What the user can do about a package's receiver running SQL per row,
+    connected for ``senders`` (see :func:`disconnect_call`)."""
     name = short(signal)
-    disconnect = disconnect_call(signal, receiver, sender)
+    disconnect = disconnect_call(signal, receiver, senders)
     if name in ("post_save", "pre_save"):
         what = (
             f"Batch what triggers it: bulk_create() and a queryset .update() send "
@@ -171,6 +178,11 @@ class SqlSums:
             self.tasks[task["task"]] += task["count"]
         self.senders.add(group["sender"])
 
-    def sender(self) -> str | None:
-        """Its one sender, if it had one only."""
-        return next(iter(self.senders)) if len(self.senders) == 1 else None
+    def connections(self, connected_for: list[str | None]) -> list[str | None]:
+        """The connections to disconnect it from: of those it is connected
+        with (``connected_for``, None: any sender; unknown if empty), the one
+        for any sender, else those of the senders that ran it."""
+        if None in connected_for:
+            return [None]
+        ran = sorted(self.senders)
+        return [s for s in ran if s in connected_for] or list(ran)

@@ -33,17 +33,27 @@ QUERIES_PER_RUN = 0.9
 
 
 def of_recording(
-    process_found: list[dict[str, Any]], stats: dict[str, Any]
+    process_found: list[dict[str, Any]],
+    stats: dict[str, Any],
+    registry: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Every mistake: the process's (``wiring``, computed once per process
-    state) and those seen in the recording of ``stats``; the project's own
-    first, then those in installed packages; each owner's most serious first."""
-    return advice.ordered([*process_found, *recording_findings(stats)])
+    state) and those seen in the recording of ``stats`` (whose connections
+    were ``registry``); the project's own first, then those in installed
+    packages; each owner's most serious first."""
+    return advice.ordered([*process_found, *recording_findings(stats, registry)])
 
 
-def recording_findings(stats: dict[str, Any]) -> list[dict[str, Any]]:
-    """The mistakes seen in one recording's document."""
-    return [*_dead_weak(stats), *_reentrant_saves(stats), *_sql_per_row(stats)]
+def recording_findings(
+    stats: dict[str, Any], registry: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The mistakes seen in one recording's document (``registry``: the
+    connections, for a fix that names them)."""
+    return [
+        *_dead_weak(stats),
+        *_reentrant_saves(stats),
+        *_sql_per_row(stats, registry or []),
+    ]
 
 
 def finding(
@@ -145,6 +155,19 @@ def _reentrant_saves(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def _connected(
+    registry: list[dict[str, Any]], signal: str, receiver: str
+) -> list[str | None]:
+    """The senders ``receiver`` is connected to ``signal`` for (None: any)."""
+    return [
+        connection.get("sender")
+        for entry in registry
+        if entry.get("signal") == signal
+        for connection in entry.get("receivers") or ()
+        if connection.get("name") == receiver
+    ]
+
+
 def _kwarg(dispatch: dict[str, Any], name: str) -> str | None:
     for key, value in dispatch.get("kwargs") or ():
         if key == name:
@@ -152,7 +175,9 @@ def _kwarg(dispatch: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _sql_per_row(stats: dict[str, Any]) -> list[dict[str, Any]]:
+def _sql_per_row(
+    stats: dict[str, Any], registry: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Receivers that ran SQL (their own, their tasks', their sends') on
     (nearly) every run; the detail says whose SQL it was."""
     sums: dict[tuple[str, str], advice.SqlSums] = {}
@@ -168,7 +193,12 @@ def _sql_per_row(stats: dict[str, Any]) -> list[dict[str, Any]]:
         owner = owner_of(name)
         split = advice.sql_split(runs, each.own, each.nested, each.tasks)
         fix = (
-            advice.sql_per_row_fix(owner, signal, name, each.sender())
+            advice.sql_per_row_fix(
+                owner,
+                signal,
+                name,
+                each.connections(_connected(registry, signal, name)),
+            )
             if advice.is_installed(owner)
             else "Do the work once for all rows (bulk_create, update(), "
             "prefetch_related), or outside the per-row signal."

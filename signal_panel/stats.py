@@ -179,7 +179,7 @@ def to_stats(
             "editor_url": recording.config.editor_url,
         },
     }
-    document["findings"] = of_recording(process.findings, document)
+    document["findings"] = of_recording(process.findings, document, process.registry)
     document["process_state"] = process.key
     if with_registry:
         document["registry"] = receiver_statuses(process.registry, document)

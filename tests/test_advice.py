@@ -38,11 +38,11 @@ def test_whose_sql_per_run():
 
 def test_a_packages_fix_fits_its_signal():
     save = sql_per_row_fix(
-        PACKAGE, "x.post_save", "pagesearch.index.update", "app.Page"
+        PACKAGE, "x.post_save", "pagesearch.index.update", ["app.Page"]
     )
     assert "bulk_create() and a queryset .update() send no post_save" in save
     assert "`post_save.disconnect(update, sender=Page)`" in save
-    delete = sql_per_row_fix(PACKAGE, "x.post_delete", "p.remove", None)
+    delete = sql_per_row_fix(PACKAGE, "x.post_delete", "p.remove", [None])
     assert "even from one queryset .delete()" in delete
     assert "`post_delete.disconnect(remove)`" in delete
     for fix in (save, delete):
@@ -68,3 +68,15 @@ def test_a_packages_receiver_gets_the_general_fix_unless_given_one():
     own = finding("reentrant_save", "t", "d", "Use .update()", receiver="shop.f")
     assert own["fix"] == "Use .update()"
     assert own["owner"]["kind"] == "project"
+
+
+def test_a_receiver_connected_per_sender_is_disconnected_per_sender():
+    """Django disconnects a connection only with the sender it was made for:
+    one call per sender that ran it, never one without a sender."""
+    fix = sql_per_row_fix(
+        PACKAGE, "x.post_delete", "p.remove", ["home.HomePage", "core.Page"]
+    )
+    assert (
+        "`post_delete.disconnect(remove, sender=HomePage)` and "
+        "`post_delete.disconnect(remove, sender=Page)`"
+    ) in fix
