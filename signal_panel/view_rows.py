@@ -73,7 +73,10 @@ class Call:
 
     @property
     def query_count(self) -> int:
-        return sum(queries.count for queries in self.queries)
+        """Its own queries and those of the tasks run inline in it (each
+        query once: a nested dispatch's are in that dispatch's row)."""
+        own = sum(queries.count for queries in self.queries)
+        return own + sum(count for _, count, _ in self.tasks)
 
     @classmethod
     def of(cls, call: Document, scale: Scale, sources: Sources) -> Call:

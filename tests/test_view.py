@@ -807,3 +807,26 @@ def test_no_findings_no_box():
     assert "djdt-sp-findings" not in html
     stats = document(findings="nonsense")
     assert "djdt-sp-findings" not in render_content(copy.deepcopy(stats))
+
+
+def test_a_rows_queries_count_the_sql_of_tasks_run_inline_in_its_receivers():
+    """A receiver whose SQL all ran in a task it enqueued (an immediate task
+    backend ran it inline) is not a receiver without SQL."""
+    indexed = call(
+        "pagesearch.index.update_index",
+        task_queries=[
+            {"task": "pagesearch.tasks.index_object", "count": 7, "time_ms": 1.0}
+        ],
+    )
+    saved = call(
+        "shop.receivers.audit",
+        queries=[{"alias": "default", "count": 2, "time_ms": 0.2}],
+    )
+    stats = document(
+        dispatch(1, "django.db.models.signals.post_save", receivers=[indexed, saved])
+    )
+
+    page = Page(render_content(stats))
+
+    cells = page.texts("span", class_="djdt-sp-num", role="cell")
+    assert "9" in cells
