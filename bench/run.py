@@ -63,6 +63,8 @@ PAGE_RATIO = 1.3
 # in place of the toolbar's SignalsPanel, and a page with the same dispatches
 # but more of its own work costs the panel no more than the light one does.
 LIGHT_RATIO = 1.03
+LIGHT = ("light", "busy")
+LIGHT_REPEATS = 8
 SAME_COST_MS = 0.3
 STATS_BYTES = 512 * 1024
 LIGHT_STATS_BYTES = 10 * 1024
@@ -366,7 +368,8 @@ def page_worker(mode: str, repeats: int, rows: int, saves: int) -> dict[str, Any
             for _ in range(2):  # Warm-up.
                 _get(client, url)
             times = []
-            for _ in range(repeats):
+            # The light pages take a few milliseconds: more samples each.
+            for _ in range(repeats * LIGHT_REPEATS if page in LIGHT else repeats):
                 gc.collect()
                 start = time.perf_counter()
                 _get(client, url)
