@@ -29,7 +29,7 @@ LAYERS = [
         "compiler.source",
         "compiler.rewrite",
     },
-    {"describe", "calls", "compiler", "advice", "ignored"},
+    {"describe", "calls", "compiler", "advice", "ignored", "across"},
     {"dispatch", "queries", "records", "registry", "inline_tasks"},
     {"async_receivers", "probes", "diagnose", "findings"},
     {"instrument", "stats", "wiring"},
