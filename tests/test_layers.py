@@ -36,7 +36,7 @@ LAYERS = [
     {"checks", "process_state"},
     {"apps"},
     {"recording"},
-    {"api", "lifecycle", "stored_registry"},
+    {"api", "lifecycle", "stored_registry", "across_store"},
     {"panel", "pytest_plugin", "__init__", "management.commands.record_signals"},
 ]
 # The view and the report read stats documents only: stacks of their own.
@@ -50,7 +50,7 @@ for level, names in enumerate(
             "management.commands",
         },
         {"view_model", "report.document"},
-        {"view_tables", "view_source_html", "report.tree"},
+        {"view_tables", "view_source_html", "report.tree", "view_across"},
         {"view_rows", "view_tables_html", "view_findings"},
         {"view_details_html", "view_findings_html"},
         {"view_rows_html", "report.summaries"},
