@@ -33,7 +33,8 @@ def stored_documents(panel_id: str = "SignalPanel") -> Iterator[tuple[str, Any]]
     for request_id in list(store.request_ids()):
         document = store.panel(request_id, panel_id)
         if document:
-            yield str(request_id), document
+            # DatabaseStore's ids are UUIDs; the toolbar names requests by hex.
+            yield getattr(request_id, "hex", str(request_id)), document
 
 
 def request_labels(request_ids: set[str]) -> dict[str, str]:

@@ -37,7 +37,8 @@ LAYERS = [
     {"apps"},
     {"recording"},
     {"api", "lifecycle", "stored_registry", "across_store"},
-    {"panel", "pytest_plugin", "__init__", "management.commands.record_signals"},
+    {"panel", "pytest_profile", "__init__", "management.commands.record_signals"},
+    {"pytest_plugin"},
 ]
 # The view and the report read stats documents only: stacks of their own.
 for level, names in enumerate(
