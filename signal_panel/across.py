@@ -120,11 +120,17 @@ class _Row:
             ],
         }
 
+    def cost(self, source: str, total: int, calls: int) -> None:
+        """Keep ``source`` if the receiver cost the most there; ties go
+        the same way whatever the order sources come in (xdist)."""
+        best = self.costliest
+        if best is None or (total, calls, source) > (best[1], best[2], best[0]):
+            self.costliest = [source, total, calls]
+
     def note(self, source: str, calls: int, total: int) -> None:
         """``source`` ran the receiver ``calls`` times for ``total`` µs."""
         self.sources += 1
-        if self.costliest is None or total > self.costliest[1]:
-            self.costliest = [source, total, calls]
+        self.cost(source, total, calls)
         entry = (calls, total, source)
         if len(self.top) < TOP:
             heapq.heappush(self.top, entry)
@@ -217,8 +223,7 @@ class Totals:
             costliest = data.get("costliest")
             if isinstance(costliest, list) and len(costliest) == 3:
                 source, total, calls = costliest
-                if row.costliest is None or _us(total) > row.costliest[1]:
-                    row.costliest = [str(source), _us(total), _whole(calls)]
+                row.cost(str(source), _us(total), _whole(calls))
             for entry in data.get("top") or ():
                 if isinstance(entry, list) and len(entry) == 3:
                     top = (_whole(entry[0]), _us(entry[1]), str(entry[2]))

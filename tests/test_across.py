@@ -181,3 +181,20 @@ class TestTolerant:
         with record_signals() as recording:
             post_save.send(sender=Article, instance=None, created=False)
         assert isinstance(across([("x", recording.to_stats())]), dict)
+
+
+def test_ties_merge_the_same_whatever_the_order():
+    def doc(total):
+        receiver = {"name": "r", "runs": 1, "total_ms": total}
+        return {"groups": [{"signal": "s", "receivers": [receiver]}]}
+
+    parts = []
+    for sources in (["a", "b"], ["b", "a"]):
+        merged = Totals()
+        for source in sources:
+            alone = Totals()
+            alone.add(source, doc(0.003))
+            merged.merge(alone.to_json())
+        parts.append(merged.summary(owner=lambda name: {})["receivers"][0])
+    assert parts[0] == parts[1]
+    assert parts[0]["costliest"] == ["b", 0.003, 1]
