@@ -113,24 +113,8 @@ class CapturedSignals(TestRecorder):
         self.phases = []
         return (yield from super().pytest_runtest_protocol(item, nextitem))
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_setup(self, item: Item) -> Generator[None, Any, Any]:
-        self.phases.append((perf_counter(), "setup"))
-        return (yield)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: Item) -> Generator[None, Any, Any]:
-        self.start()
-        self.phases.append((perf_counter(), "call"))
-        return (yield)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(
-        self, item: Item, nextitem: Item | None
-    ) -> Generator[None, Any, Any]:
-        self.start()
-        self.phases.append((perf_counter(), "teardown"))
-        return (yield)
+    def phase(self, name: str) -> None:
+        self.phases.append((perf_counter(), name))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

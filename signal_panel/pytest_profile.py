@@ -68,8 +68,14 @@ class TestRecorder:
         return (yield)
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: Item) -> Generator[None, Any, Any]:
+        self.phase("setup")
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: Item) -> Generator[None, Any, Any]:
         self.start()
+        self.phase("call")
         return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -77,7 +83,11 @@ class TestRecorder:
         self, item: Item, nextitem: Item | None
     ) -> Generator[None, Any, Any]:
         self.start()
+        self.phase("teardown")
         return (yield)
+
+    def phase(self, name: str) -> None:
+        """The test's ``name`` phase (setup, call, teardown) begins."""
 
     def start(self) -> None:
         if self.recording is not None or self.failure or self.stack is None:

@@ -45,20 +45,15 @@ def test_totals_are_the_sum_of_the_stored_requests(client, store):
     responses = [client.get(f"/articles/create/?title=T{i}") for i in range(3)]
     responses.append(client.get("/custom/"))
     documents = [get_store().panel(request_id(r), "SignalPanel") for r in responses]
-    runs = sum(
-        receiver["runs"]
+    mine = [
+        receiver
         for document in documents
         for group in document["groups"]
         for receiver in group["receivers"]
         if receiver["name"] == COMMENT
-    )
-    total = sum(
-        receiver["total_ms"]
-        for document in documents
-        for group in document["groups"]
-        for receiver in group["receivers"]
-        if receiver["name"] == COMMENT
-    )
+    ]
+    runs = sum(receiver["runs"] for receiver in mine)
+    total = sum(receiver["total_ms"] for receiver in mine)
 
     content = across_content(client, responses[-1])
 

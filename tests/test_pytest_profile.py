@@ -6,11 +6,11 @@ with pytest-django's database fixtures and this project's test settings.
 """
 
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.test_pytest_plugin import make_project, run
+
 COMMENT = "tests.testapp.receivers.comment_on_new_article"
 SLOW = "test_project.slow_listener"
 
@@ -56,17 +56,7 @@ def test_quiet():
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
-    monkeypatch.delenv("SIGNAL_PANEL_TEST_DB", raising=False)
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_project=TESTS)
-    return pytester
-
-
-def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return project.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    return make_project(pytester, monkeypatch, TESTS)
 
 
 def receiver(profile: dict, name: str) -> dict:

@@ -319,15 +319,8 @@ function initPanel(root) {
         url.searchParams.append("panel_id", root.dataset.spPanel || "SignalPanel");
         url.searchParams.append("request_id", root.dataset.spRequestId || "");
         try {
-            const response = await fetch(url, { credentials: "same-origin" });
-            if (!response.ok) {
-                throw new Error(`${response.status} ${response.statusText}`);
-            }
-            const data = await response.json();
-            // Server-rendered, escaped HTML; parsed inert, then moved in.
-            const template = document.createElement("template");
-            template.innerHTML = data.content;
-            acrossPanel.querySelector(".djdt-sp-across-body").replaceChildren(template.content);
+            const content = await fetchFragment(url);
+            acrossPanel.querySelector(".djdt-sp-across-body").replaceChildren(content);
             acrossRows = [
                 ...acrossPanel.querySelectorAll("tr.djdt-sp-across-row, tr.djdt-sp-across-orphan"),
             ];
@@ -751,15 +744,20 @@ function renderPanelUrl(root) {
 
 // The panel's root in the content the store has now, or null.
 async function fetchContent(url) {
+    return (await fetchFragment(url)).querySelector(".djdt-signal-panel");
+}
+
+// The server-rendered (escaped) HTML of a view answering {"content": html},
+// parsed inert: a template's content runs no script and loads no image.
+async function fetchFragment(url) {
     const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) {
         throw new Error(`${response.status} ${response.statusText}`);
     }
     const data = await response.json();
-    // A template's content is inert: no script runs, no image loads.
     const template = document.createElement("template");
     template.innerHTML = data.content;
-    return template.content.querySelector(".djdt-signal-panel");
+    return template.content;
 }
 
 // The sidebar's line for this panel, as this content computes it from the
