@@ -17,9 +17,11 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import SignalsPanel
 from tests.browser.server import Site, serve, stop
+from tests.browser.test_panel import CSP_LISTENER
 
 RECEIVER = "demo.shop.receivers.remember_price"
-PAGES = ["/shop/catalog/", "/shop/orders/", "/shop/catalog/", "/events/log/"]
+# The last under a strict Content-Security-Policy: the tab's script with it.
+PAGES = ["/shop/catalog/", "/shop/orders/", "/shop/catalog/", "/events/log/?csp=strict"]
 STORES = {
     "memory": ("debug_toolbar.store.MemoryStore", True),
     "cache": ("debug_toolbar.store.CacheStore", False),
@@ -62,6 +64,7 @@ def runs_and_time(document: dict) -> tuple[int, float]:
 
 
 def test_the_tab_adds_up_the_requests(page: Page, store_site: Site):
+    page.add_init_script(CSP_LISTENER)
     panel = SignalsPanel(page, store_site.url)
     per_request = {}
     for path in PAGES:
@@ -129,3 +132,4 @@ def test_the_tab_adds_up_the_requests(page: Page, store_site: Site):
     expect(
         page.locator("#SignalPanel .djdt-signal-panel[data-sp-ready=ready]")
     ).to_have_attribute("data-sp-request-id", costliest)
+    assert page.evaluate("window.__cspViolations") == []
