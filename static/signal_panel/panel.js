@@ -413,13 +413,15 @@ function initPanel(root) {
             dispatches: dispatchMatches,
             groups: filterRows(groupRows, query, () => true),
             registry: applyRegistry(),
-            across: filterRows(acrossRows, query, () => true),
+            // Not fetched yet: nothing to count.
+            across: acrossPanel?.dataset.spLoaded === "ready" ? filterRows(acrossRows, query, () => true) : null,
         };
         for (const tab of tabs) {
             const badge = tab.querySelector(".djdt-sp-matches");
             if (badge) {
                 const count = matches[tab.dataset.spTab] ?? 0;
-                badge.textContent = query === "" ? "" : ` · ${matchText(count)}`;
+                const unknown = matches[tab.dataset.spTab] === null;
+                badge.textContent = query === "" || unknown ? "" : ` · ${matchText(count)}`;
                 badge.classList.toggle("djdt-sp-no-match", count === 0);
             }
         }

@@ -120,6 +120,12 @@ def test_the_tab_adds_up_the_requests(page: Page, store_site: Site):
     expect(table.locator("thead th").nth(3)).to_have_attribute("aria-sort", "ascending")
     assert column(3) == sorted(counts)
 
+    # The search box filters it, and the tab says how many rows match.
+    panel.root.locator("input.djdt-sp-search").fill("remember_price")
+    expect(panel.tab("across").locator(".djdt-sp-matches")).to_have_text(" · 1 match")
+    expect(table.locator("tbody tr:visible")).to_have_count(1)
+    panel.root.locator("input.djdt-sp-search").fill("")
+
     # Sends with no receiver, summed the same way, in a table of their own.
     expect(
         across.locator("table.djdt-sp-across-orphans tbody tr").first
