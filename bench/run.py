@@ -903,11 +903,13 @@ def _finish(
 # The pytest plugin: what it costs per test ------------------------------------
 
 # Sessions of trivial tests (each sends one signal to one receiver) run with
-# the plugin disabled, loaded with --signals not given, and on; interleaved.
+# the plugin disabled, loaded with neither option given, with --signals and
+# with --signals-profile; interleaved.
 PLUGIN_MODES = {
     "disabled": ["-p", "no:signal_panel"],
     "off": [],
     "on": ["--signals"],
+    "profile": ["--signals-profile"],
 }
 PLUGIN_TESTS = """
 import pytest
@@ -983,6 +985,10 @@ def plugin_bench(quick: bool, rounds: int | None) -> dict[str, Any]:
         for key, value in os.environ.items()
         if key != "DJANGO_SETTINGS_MODULE" and not key.startswith("PYTEST_")
     }
+    # This checkout's signal_panel, whichever one is installed.
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "pytest.ini").write_text("[pytest]\n")
         Path(tmp, "conftest.py").write_text(PLUGIN_CONFTEST)
@@ -1038,6 +1044,7 @@ def plugin_report(data: dict[str, Any]) -> dict[str, Any]:
         "disabled": "disabled (-p no:signal_panel)",
         "off": "loaded, --signals not given",
         "on": "--signals (recording each test)",
+        "profile": "--signals-profile (summing tests)",
     }
     for mode, label in labels.items():
         added, added_min = _added(base, stats[mode])

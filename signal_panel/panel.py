@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from debug_toolbar.panels import Panel
 from django.db import connections
 from django.templatetags.static import static
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from signal_panel import instrument, lifecycle, process_state, state, stored_registry
+from signal_panel.across_store import URL_NAME, across_view
 from signal_panel.describe import describe_exception
 from signal_panel.recording import Recording
 from signal_panel.stats import VERSION, to_stats
@@ -47,13 +50,32 @@ class SignalPanel(Panel):
     def nav_subtitle(self) -> str:
         return nav_subtitle(self.get_stats())
 
+    @classmethod
+    def get_urls(cls) -> list[URLPattern]:
+        """The "Across requests" tab's content, under the toolbar's URLs."""
+        return [path("signal_panel/across/", across_view, name=URL_NAME)]
+
     @property
     def content(self) -> str:
         return render_content(
             stored_registry.with_registry(self.get_stats(), self.toolbar.store),
             panel_id=self.panel_id,
             request_id=getattr(self.toolbar, "request_id", None),
+            links=self.links(),
         )
+
+    @staticmethod
+    def links() -> dict[str, str]:
+        """Where the "Across requests" tab fetches its content, and how it
+        switches the toolbar to a request (the History panel's view and
+        the toolbar's script that applies it); empty if not routed."""
+        links = {}
+        for name, url in (("across", URL_NAME), ("history", "history_sidebar")):
+            with contextlib.suppress(NoReverseMatch):
+                links[name] = reverse(f"djdt:{url}")
+        if links:
+            links["toolbar_utils"] = static("debug_toolbar/js/utils.js")
+        return links
 
     @property
     def scripts(self) -> list[str]:

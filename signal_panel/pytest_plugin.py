@@ -6,13 +6,15 @@
   ``--signals=all`` adds it to passing tests too (shown with ``-rA``). Off by
   default: then this module registers no per-test hook at all, so it records
   nothing and costs nothing per test.
+- ``--signals-profile[=FILE.json]``: the receivers that cost the most over
+  the whole session (``signal_panel.pytest_profile``), merged from
+  pytest-xdist's workers; off by default, with no per-test hook either.
 
 ``pytest -p no:signal_panel`` disables the whole plugin.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Generator, Iterator
 from time import perf_counter
 from typing import Any
@@ -21,10 +23,12 @@ import pytest
 from pytest import CallInfo, Item, TestReport
 
 from signal_panel.api import record_signals
+from signal_panel.pytest_profile import SignalsProfile, TestRecorder
 from signal_panel.recording import Recording
 from signal_panel.report import format_stats
 
 FAILED, ALL = "failed", "all"
+PRINT = "-"  # --signals-profile without a file
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,92 +44,77 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "failing tests ('failed', the default), or of every test ('all', shown "
         "with -rA).",
     )
+    group.addoption(
+        "--signals-profile",
+        dest="signal_panel_profile",
+        nargs="?",
+        const=PRINT,
+        default=None,
+        metavar="FILE.json",
+        help="record Django signals in each test and show the receivers that "
+        "cost the most over the session; with FILE.json, also write them there.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     value = config.getoption("signal_panel_report", None)
-    if not value:
-        return
-    if value not in (FAILED, ALL):
-        # "pytest --signals tests/": argparse took the path for the option's
-        # value. Give it back to pytest as the first path to test.
-        if config.args_source == pytest.Config.ArgsSource.ARGS:
-            config.args.insert(0, value)
-        else:
-            config.args = [value]
-            config.args_source = pytest.Config.ArgsSource.ARGS
-        value = FAILED
-    config.pluginmanager.register(
-        CapturedSignals(config, show_passed=value == ALL), "signal_panel_report"
-    )
+    if value:
+        if value not in (FAILED, ALL):
+            give_back(config, value)
+            value = FAILED
+        config.pluginmanager.register(
+            CapturedSignals(config, show_passed=value == ALL), "signal_panel_report"
+        )
+    path = config.getoption("signal_panel_profile", None)
+    if path:
+        if path != PRINT and not path.endswith(".json"):
+            give_back(config, path)
+            path = PRINT
+        config.pluginmanager.register(
+            SignalsProfile(config, "" if path == PRINT else path),
+            "signal_panel_profile",
+        )
 
 
-class CapturedSignals:
+def give_back(config: pytest.Config, value: str) -> None:
+    """ "pytest --signals tests/": argparse took the path for the option's
+    value. Give it back to pytest as the first path to test."""
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        config.args.insert(0, value)
+    else:
+        config.args = [value]
+        config.args_source = pytest.Config.ArgsSource.ARGS
+
+
+class CapturedSignals(TestRecorder):
     """Records each test and adds the text to its reports.
 
-    One recording per test, from its first function-scoped fixture (or its
-    call) to the end of its teardown: it encloses any recording the test's
-    own fixtures open (``signal_recording``), which a recording per phase
-    could not, since those outlive the setup phase. Signals of fixtures
-    shared between tests (session, module or class scope, such as the test
-    database's creation) are not the test's own and are left out. A report
-    shows what was recorded up to the end of its phase, the phases marked.
+    One recording per test (``TestRecorder``), from its first
+    function-scoped fixture (or its call) to the end of its teardown: it
+    encloses any recording the test's own fixtures open
+    (``signal_recording``), which a recording per phase could not, since
+    those outlive the setup phase. Signals of fixtures shared between tests
+    (session, module or class scope, such as the test database's creation)
+    are not the test's own and are left out. A report shows what was
+    recorded up to the end of its phase, the phases marked.
     """
 
     def __init__(self, config: pytest.Config, show_passed: bool) -> None:
+        super().__init__()
         self.config = config
         self.show_passed = show_passed
         self._color: bool | None = None
-        self.stack: contextlib.ExitStack | None = None
-        self.recording: Recording | None = None
-        self.failure = ""
         self.phases: list[tuple[float, str]] = []
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(
         self, item: Item, nextitem: Item | None
     ) -> Generator[None, Any, Any]:
-        self.recording, self.failure, self.phases = None, "", []
-        with contextlib.ExitStack() as self.stack:
-            try:
-                return (yield)
-            finally:
-                self.stack = None
+        self.phases = []
+        return (yield from super().pytest_runtest_protocol(item, nextitem))
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(
-        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-    ) -> Generator[None, Any, Any]:
-        if fixturedef.scope == "function":
-            self._start()
-        return (yield)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_setup(self, item: Item) -> Generator[None, Any, Any]:
-        self.phases.append((perf_counter(), "setup"))
-        return (yield)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: Item) -> Generator[None, Any, Any]:
-        self._start()
-        self.phases.append((perf_counter(), "call"))
-        return (yield)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(
-        self, item: Item, nextitem: Item | None
-    ) -> Generator[None, Any, Any]:
-        self._start()
-        self.phases.append((perf_counter(), "teardown"))
-        return (yield)
-
-    def _start(self) -> None:
-        if self.recording is not None or self.failure or self.stack is None:
-            return
-        try:
-            self.recording = self.stack.enter_context(record_signals())
-        except Exception as exc:  # The test runs on, unrecorded.
-            self.failure = f"signal_panel could not record: {exc!r}"
+    def phase(self, name: str) -> None:
+        self.phases.append((perf_counter(), name))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

@@ -136,6 +136,9 @@ class PanelContext(TypedDict):
     registry_now: bool
     registry_html: SafeString
     nav_subtitle: str
+    # URLs of the "Across requests" tab (SignalPanel.links): its content,
+    # the History panel's switch, the toolbar's script.
+    links: Mapping[str, str]
 
 
 class UnsupportedContext(TypedDict):
@@ -150,8 +153,10 @@ def render_content(
     stats: Mapping[str, Any],
     panel_id: str = "SignalPanel",
     request_id: str | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> str:
-    html: str = render_to_string(TEMPLATE, build_context(stats, panel_id, request_id))
+    context = build_context(stats, panel_id, request_id, links)
+    html: str = render_to_string(TEMPLATE, context)
     return html
 
 
@@ -159,6 +164,7 @@ def build_context(
     stats: Mapping[str, Any],
     panel_id: str = "SignalPanel",
     request_id: str | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> PanelContext | UnsupportedContext:
     """Everything the template needs, derived from the stored stats alone."""
     if stats.get("version") not in READABLE:
@@ -205,6 +211,7 @@ def build_context(
         # The sidebar's line for this document: the panel's script puts it in
         # the sidebar, which the toolbar rendered before request_finished.
         "nav_subtitle": nav_subtitle(stats),
+        "links": links or {},
     }
 
 

@@ -375,6 +375,9 @@ def test_home_page_links_every_scenario_and_shows_the_demo_login(wsgi_server):
     # The toolbar is injected, with this panel instead of ddt's SignalsPanel.
     assert f'id="djdt-{PANEL_ID}"' in home.text
     assert 'id="djdt-SignalsPanel"' not in home.text
+    # Both views over more than one request: the tab and the pytest option.
+    assert "<strong>Across requests</strong> tab" in home.text
+    assert "<code>pytest --signals-profile</code>" in home.text
 
     pages = re.search(r'<ol class="pages">(.*?)</ol>', home.text, re.DOTALL)
     assert pages

@@ -29,15 +29,16 @@ LAYERS = [
         "compiler.source",
         "compiler.rewrite",
     },
-    {"describe", "calls", "compiler", "advice", "ignored"},
+    {"describe", "calls", "compiler", "advice", "ignored", "across"},
     {"dispatch", "queries", "records", "registry", "inline_tasks"},
     {"async_receivers", "probes", "diagnose", "findings"},
     {"instrument", "stats", "wiring"},
     {"checks", "process_state"},
     {"apps"},
     {"recording"},
-    {"api", "lifecycle", "stored_registry"},
-    {"panel", "pytest_plugin", "__init__", "management.commands.record_signals"},
+    {"api", "lifecycle", "stored_registry", "across_store"},
+    {"panel", "pytest_profile", "__init__", "management.commands.record_signals"},
+    {"pytest_plugin"},
 ]
 # The view and the report read stats documents only: stacks of their own.
 for level, names in enumerate(
@@ -50,7 +51,7 @@ for level, names in enumerate(
             "management.commands",
         },
         {"view_model", "report.document"},
-        {"view_tables", "view_source_html", "report.tree"},
+        {"view_tables", "view_source_html", "report.tree", "view_across"},
         {"view_rows", "view_tables_html", "view_findings"},
         {"view_details_html", "view_findings_html"},
         {"view_rows_html", "report.summaries"},

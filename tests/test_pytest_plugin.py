@@ -40,15 +40,23 @@ def test_the_fixture_still_records(signal_recording):
 """
 
 
-@pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+def make_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tests: str
+) -> pytest.Pytester:
+    """A project whose ``test_project.py`` is ``tests``, with this
+    project's test settings and pytest-django."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
     monkeypatch.delenv("SIGNAL_PANEL_TEST_DB", raising=False)
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_project=TESTS)
+    pytester.makepyfile(test_project=tests)
     return pytester
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    return make_project(pytester, monkeypatch, TESTS)
 
 
 def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:

@@ -299,6 +299,86 @@ function initPanel(root) {
         if (focus) {
             tab.focus();
         }
+        if (name === "across") {
+            loadAcross();
+        }
+    }
+
+    // "Across requests": fetched from our view when the tab is first shown,
+    // so that the other tabs never wait for every stored document.
+    const acrossPanel = root.querySelector("[data-sp-tabpanel=across]");
+    let acrossRows = [];
+
+    async function loadAcross() {
+        if (!acrossPanel || acrossPanel.dataset.spLoaded) {
+            return;
+        }
+        acrossPanel.dataset.spLoaded = "loading";
+        const status = acrossPanel.querySelector(".djdt-sp-across-status");
+        const url = new URL(acrossPanel.dataset.spAcrossUrl, globalThis.location);
+        url.searchParams.append("panel_id", root.dataset.spPanel || "SignalPanel");
+        url.searchParams.append("request_id", root.dataset.spRequestId || "");
+        try {
+            const content = await fetchFragment(url);
+            acrossPanel.querySelector(".djdt-sp-across-body").replaceChildren(content);
+            acrossRows = [
+                ...acrossPanel.querySelectorAll("tr.djdt-sp-across-row, tr.djdt-sp-across-orphan"),
+            ];
+            setHidden(status, true);
+            acrossPanel.dataset.spLoaded = "ready";
+            apply();
+        } catch (error) {
+            status.textContent = `Could not sum the stored requests: ${error.message}`;
+            delete acrossPanel.dataset.spLoaded;
+        }
+    }
+
+    // Re-sorting a table by a column: numbers descending first, text ascending.
+    function sortBy(button) {
+        const th = button.closest("th");
+        const table = th.closest("table");
+        const column = [...th.parentElement.children].indexOf(th);
+        const numeric = button.dataset.spSortType !== "text";
+        const current = th.getAttribute("aria-sort");
+        const firstWay = numeric ? "descending" : "ascending";
+        const way = current === firstWay ? (numeric ? "ascending" : "descending") : firstWay;
+        for (const other of table.querySelectorAll("thead th[aria-sort]")) {
+            other.setAttribute("aria-sort", other === th ? way : "none");
+        }
+        const body = table.tBodies[0];
+        const value = (row) => row.children[column]?.dataset.spSort ?? "";
+        const rows = [...body.rows].sort((a, b) => {
+            const order = numeric
+                ? Number(value(a)) - Number(value(b))
+                : value(a).localeCompare(value(b));
+            return way === "ascending" ? order : -order;
+        });
+        body.append(...rows);
+    }
+
+    // The request where a receiver cost the most: switch the toolbar to it
+    // as the History panel's "Switch" does, then show this panel of it.
+    async function switchTo(requestId) {
+        const historyUrl = acrossPanel?.dataset.spHistoryUrl;
+        const utilsUrl = acrossPanel?.dataset.spToolbarUtils;
+        const panelId = root.dataset.spPanel || "SignalPanel";
+        if (!historyUrl || !utilsUrl) {
+            return;
+        }
+        const url = new URL(historyUrl, globalThis.location);
+        url.searchParams.append("request_id", requestId);
+        url.searchParams.append("exclude_history", "True");
+        const response = await fetch(url, { credentials: "same-origin" });
+        const data = response.ok ? await response.json() : {};
+        const status = acrossPanel.querySelector(".djdt-sp-across-status");
+        if (!data[panelId]) {
+            status.textContent = "That request has left the toolbar's store.";
+            setHidden(status, false);
+            return;
+        }
+        const utils = await import(new URL(utilsUrl, globalThis.location).href);
+        utils.replaceToolbarState(requestId, data);
+        toolbarLink(panelId)?.click();
     }
 
     // The other tabs: the search box filters their rows too, and each tab
@@ -333,12 +413,15 @@ function initPanel(root) {
             dispatches: dispatchMatches,
             groups: filterRows(groupRows, query, () => true),
             registry: applyRegistry(),
+            // Not fetched yet: nothing to count.
+            across: acrossPanel?.dataset.spLoaded === "ready" ? filterRows(acrossRows, query, () => true) : null,
         };
         for (const tab of tabs) {
             const badge = tab.querySelector(".djdt-sp-matches");
             if (badge) {
                 const count = matches[tab.dataset.spTab] ?? 0;
-                badge.textContent = query === "" ? "" : ` · ${matchText(count)}`;
+                const unknown = matches[tab.dataset.spTab] === null;
+                badge.textContent = query === "" || unknown ? "" : ` · ${matchText(count)}`;
                 badge.classList.toggle("djdt-sp-no-match", count === 0);
             }
         }
@@ -486,6 +569,10 @@ function initPanel(root) {
             }
             target.setAttribute("aria-expanded", String(open));
             apply();
+        } else if (target.classList.contains("djdt-sp-sort")) {
+            sortBy(target);
+        } else if (target.classList.contains("djdt-sp-switch")) {
+            switchTo(target.dataset.spSwitch);
         } else if (target.dataset.spTab) {
             selectTab(target.dataset.spTab, false);
         } else if (target.classList.contains("djdt-sp-download")) {
@@ -659,15 +746,20 @@ function renderPanelUrl(root) {
 
 // The panel's root in the content the store has now, or null.
 async function fetchContent(url) {
+    return (await fetchFragment(url)).querySelector(".djdt-signal-panel");
+}
+
+// The server-rendered (escaped) HTML of a view answering {"content": html},
+// parsed inert: a template's content runs no script and loads no image.
+async function fetchFragment(url) {
     const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) {
         throw new Error(`${response.status} ${response.statusText}`);
     }
     const data = await response.json();
-    // A template's content is inert: no script runs, no image loads.
     const template = document.createElement("template");
     template.innerHTML = data.content;
-    return template.content.querySelector(".djdt-signal-panel");
+    return template.content;
 }
 
 // The sidebar's line for this panel, as this content computes it from the

@@ -8,7 +8,8 @@ m2m_changed nested inside), opens the panel with the post_save's details,
 and saves ``panel-light.png`` and ``panel-dark.png``; then clears the "Common
 mistakes" page's queue and opens its panel, its findings at the top: the
 project's own, then the installed package's group opened, and saves
-``panel-findings.png`` (default: ``docs/screenshots/``).
+``panel-findings.png``; then visits a few pages and opens the "Across
+requests" tab: ``panel-across.png`` (default: ``docs/screenshots/``).
 ``tests/browser/test_screenshots.py`` runs it into a temporary directory.
 """
 
@@ -54,6 +55,7 @@ def take(browser: Browser, base_url: str, output: Path) -> list[Path]:
         paths.append(path)
         context.close()
     paths.append(findings(browser, base_url, output / "panel-findings.png"))
+    paths.append(across(browser, base_url, output / "panel-across.png"))
     return paths
 
 
@@ -71,6 +73,27 @@ def findings(browser: Browser, base_url: str, path: Path) -> Path:
     group = panel.root.locator("details.djdt-sp-findings-installed")
     group.locator("summary").click()
     group.locator("li.djdt-sp-finding").wait_for()
+    page.screenshot(path=path)
+    context.close()
+    return path
+
+
+def across(browser: Browser, base_url: str, path: Path) -> Path:
+    """The "Across requests" tab after clicking through the demo's pages."""
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    context.add_init_script("localStorage.setItem('djdt.user-theme', 'light')")
+    page = context.new_page()
+    panel = SignalsPanel(page, base_url)
+    for visited in (
+        "/shop/catalog/",
+        "/shop/orders/",
+        "/staff/shifts/",
+        "/events/log/",
+    ):
+        panel.goto(visited)
+    panel.goto("/shop/catalog/").open()
+    panel.tab("across").click()
+    panel.tabpanel("across").locator("table.djdt-sp-across").wait_for()
     page.screenshot(path=path)
     context.close()
     return path

@@ -56,6 +56,7 @@ def _environ(
     shadow_dom: bool = True,
     render_panels: bool = False,
     settings: str = SETTINGS,
+    store: str = "",
 ) -> dict[str, str]:
     env = {
         key: value
@@ -69,6 +70,7 @@ def _environ(
         SIGNAL_PANEL_RENDER_PANELS="1" if render_panels else "0",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         PYTHONUNBUFFERED="1",
+        SIGNAL_PANEL_STORE=store,
     )
     return env
 
@@ -98,9 +100,15 @@ def serve(
     shadow_dom: bool = True,
     render_panels: bool = False,
     settings: str = SETTINGS,
+    store: str = "",
 ) -> Site:
     """runserver on a free port (``settings``: another settings module, such
-    as the real-project fixture's ``tests.realproject.browser_settings``)."""
+    as the real-project fixture's ``tests.realproject.browser_settings``;
+    ``store``: the toolbar's store class, if not the settings' own)."""
+    env = _environ(var_dir, shadow_dom, render_panels, settings, store)
+    if store.endswith("DatabaseStore"):
+        # ddt's table exists only where DatabaseStore is configured.
+        _manage(env, "migrate", "--no-input", "-v0")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = var_dir / f"runserver-{port}.log"
@@ -115,7 +123,7 @@ def serve(
                 f"127.0.0.1:{port}",
             ],
             cwd=ROOT,
-            env=_environ(var_dir, shadow_dom, render_panels, settings),
+            env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

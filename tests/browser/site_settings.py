@@ -6,6 +6,7 @@
   with the page instead of fetched when opened),
 - an editor URL, so call sites render as links,
 - the History panel first in the toolbar (the demo already has it),
+- the toolbar's store from ``SIGNAL_PANEL_STORE`` (a class path), if set,
 - ``UPDATE_ON_FETCH``: the toolbar shows the request a page's ``fetch()`` made,
 - a streamed response that the test ends (``tests.browser.site_urls``).
 """
@@ -26,4 +27,6 @@ DEBUG_TOOLBAR_CONFIG = {
     "RENDER_PANELS": os.environ.get("SIGNAL_PANEL_RENDER_PANELS") == "1",
     "UPDATE_ON_FETCH": True,
 }
+if os.environ.get("SIGNAL_PANEL_STORE"):
+    DEBUG_TOOLBAR_CONFIG["TOOLBAR_STORE_CLASS"] = os.environ["SIGNAL_PANEL_STORE"]
 SIGNAL_PANEL = {"EDITOR_URL": "vscode://file/{path}:{line}"}
