@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 from signal_panel.owners import describe_owner
+from signal_panel.view_html import breakable
 from signal_panel.view_model import mapping, number, objects, text, whole
 
 TEMPLATE = "signal_panel/across.html"
@@ -41,6 +43,15 @@ class AcrossRow:
     costliest_ms: float
     search: str
 
+    @property
+    def signal_html(self) -> SafeString:
+        """The signal's name, wrapping at its dots only."""
+        return breakable(self.signal)
+
+    @property
+    def receiver_html(self) -> SafeString:
+        return breakable(self.receiver)
+
 
 @dataclass(slots=True)
 class AcrossOrphan:
@@ -49,6 +60,14 @@ class AcrossOrphan:
     count: int
     requests: int
     search: str
+
+    @property
+    def signal_html(self) -> SafeString:
+        return breakable(self.signal)
+
+    @property
+    def sender_html(self) -> SafeString:
+        return breakable(self.sender)
 
 
 def rows_in(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list[AcrossRow]:

@@ -68,6 +68,10 @@ def test_totals_are_the_sum_of_the_stored_requests(client, store):
     assert int(requests) == 3
     assert float(total_ms) == pytest.approx(total, abs=1e-3)
     assert "tests.testapp.receivers.announce" in content  # /custom/'s receiver
+    # Dotted names wrap at their dots, never inside a word.
+    assert "<code>django.<wbr>db.<wbr>models.<wbr>signals.<wbr>post_save</code>" in (
+        content
+    )
 
 
 @pytest.mark.django_db(transaction=True)
