@@ -22,6 +22,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.dispatch import Signal
@@ -58,14 +59,18 @@ def fingerprint() -> str:
     parts: list[Any] = [len(sys.modules)]
     for key, (signal, _) in known_signals().items():
         parts.append(key)
-        parts.append(_connections(signal))
+        parts.append(getattr(signal, "_dead_receivers", None))
+        parts.extend(map(_lookup_key, signal.receivers))
     return f"{os.getpid()}-{_PROCESS}-{hash(tuple(parts)) & 0xFFFFFFFFFFFF:x}"
+
+
+_lookup_key = itemgetter(0)
 
 
 def _connections(signal: Signal) -> tuple[Any, ...]:
     return (
         getattr(signal, "_dead_receivers", None),
-        *(entry[0] for entry in signal.receivers),
+        *map(_lookup_key, signal.receivers),
     )
 
 

@@ -60,7 +60,9 @@ def _changes(
     changes: dict[str, dict[str, Any] | None] = {}
     for entry in after:
         previous = old.pop(entry["signal"], None)
-        if previous == entry:
+        # Unchanged signals' entries are the same objects (process_state
+        # keeps them): no comparison of their contents.
+        if previous is entry or previous == entry:
             continue
         earlier = previous["receivers"] if previous else []
         changes[entry["signal"]] = {
