@@ -113,7 +113,11 @@ class TestReceivers:
         doc = document(lambda: [robust_signal.send_robust(None) for _ in range(12)])
         summary = across([("r", doc)])
         fragile = row(summary, "tests.testapp.receivers.fragile")
-        assert fragile["errors"] == 10  # the dispatches kept in detail
+        # The dispatches kept in detail: the group's first ten, and its
+        # slowest if a later one was slower than those.
+        kept = len(doc["dispatches"])
+        assert kept in (10, 11)
+        assert fragile["errors"] == kept
         assert fragile["errors_exact"] is False
         assert row(summary, "tests.testapp.receivers.sturdy")["errors"] == 0
 
