@@ -141,7 +141,13 @@ SETARCH = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else 
 
 
 def count(script: Path, mode: str, batches: int, receivers: int | str) -> int:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return callgrind([str(script), mode, str(batches), str(receivers)])
+
+
+def callgrind(arguments: list[str], **environ: str) -> int:
+    """Instructions executed by ``python ARGUMENTS`` under callgrind, with
+    a fixed hash seed and address layout, plus ``environ``."""
+    env = {**os.environ, "PYTHONHASHSEED": "0", **environ}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     completed = subprocess.run(
         [
@@ -150,19 +156,17 @@ def count(script: Path, mode: str, batches: int, receivers: int | str) -> int:
             "--tool=callgrind",
             "--callgrind-out-file=/dev/null",
             sys.executable,
-            str(script),
-            mode,
-            str(batches),
-            str(receivers),
+            *arguments,
         ],
         capture_output=True,
         text=True,
         env=env,
+        cwd=ROOT,
         check=False,
     )
     found = re.search(r"Collected : (\d+)", completed.stderr)
     if completed.returncode != 0 or found is None:
-        raise SystemExit(f"callgrind failed, {mode}/{receivers}:\n{completed.stderr}")
+        raise SystemExit(f"callgrind failed, {arguments}:\n{completed.stderr}")
     return int(found[1])
 
 

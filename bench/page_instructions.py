@@ -19,20 +19,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.instructions import callgrind  # noqa: E402
+
 REQUESTS = 100
 PAGES = {"light": "/light/", "busy": "/busy/"}
 MODES = {"default panels": "0", "with signal_panel": "1"}
 # Issue 21: a light request costs at most 3 % more with the panel.
 LIGHT_RATIO = 1.03
-SETARCH = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else []
 
 
 def worker(url: str, requests: int) -> None:
@@ -56,30 +57,7 @@ def worker(url: str, requests: int) -> None:
 
 
 def count(url: str, panel: str, requests: int) -> int:
-    env = {**os.environ, "PYTHONHASHSEED": "0", "BENCH_PANEL": panel}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    completed = subprocess.run(
-        [
-            *SETARCH,
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--worker",
-            url,
-            str(requests),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    found = re.search(r"Collected : (\d+)", completed.stderr)
-    if completed.returncode != 0 or found is None:
-        raise SystemExit(f"callgrind failed, {url} {panel}:\n{completed.stderr}")
-    return int(found[1])
+    return callgrind([__file__, "--worker", url, str(requests)], BENCH_PANEL=panel)
 
 
 def per_request(url: str, panel: str) -> int:
