@@ -185,8 +185,9 @@ def started(
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )
         # The connections as they were (a copy), not keeping alive a receiver
-        # disconnected during the send: weakly() for a strongly connected one
-        # the send does not run (see there); this loop is its test, inline.
+        # disconnected during the send: a strongly connected one the send does
+        # not run is held weakly (weakly(), whose test this loop is, inline;
+        # then only its copy, weak_copy()).
         for entry in connected:
             target = entry[1]
             if not isinstance(target, _Ref):
@@ -194,7 +195,7 @@ def started(
                     if receiver is target:
                         break
                 else:
-                    connected = weakly(connected, receivers)
+                    connected = weak_copy(connected, receivers)
                     break
         dispatch.connected = connected
         for recording in dispatch.recordings:
@@ -339,6 +340,12 @@ def weakly(connected: list[Any], live: list[Any] | tuple[()] = ()) -> list[Any]:
                 break  # Held by the connection alone: a weak copy.
     else:
         return connected  # The copy as it is.
+    return weak_copy(connected, live)
+
+
+def weak_copy(connected: list[Any], live: list[Any] | tuple[()] = ()) -> list[Any]:
+    """``connected`` with every strongly connected receiver not in ``live``
+    held weakly (see :func:`weakly`, which first tests whether one is)."""
     entries = []
     for entry in connected:
         target = entry[1]

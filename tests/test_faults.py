@@ -165,9 +165,9 @@ def test_sends_behave_the_same_while_the_recorder_fails(
     signal.connect(async_receiver)
     if fault == "resolved":
         # Taking in the receivers Django resolved, in either instrumentation:
-        # a strong receiver of another sender is copied weakly, by weakly().
+        # a strong receiver of another sender is copied weakly, by weak_copy().
         signal.connect(sync_receiver_of_another, sender=Another, weak=False)
-        monkeypatch.setattr(dispatch, "weakly", broken)
+        monkeypatch.setattr(dispatch, "weak_copy", broken)
     else:
         monkeypatch.setattr(Recording, fault, broken)
     with record_signals() as recording:
