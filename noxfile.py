@@ -3,7 +3,7 @@
     nox -l                                   # list the sessions
     nox -s "tests(3.10-dj5.2-ddt7.0)"       # the oldest combination
     nox -s "tests(3.13-dj6.1-ddt8.0)"       # the newest
-    nox -s tests -- tests/test_semantics.py -x   # every session, pytest args
+    nox -s tests -- tests/recorder/test_semantics.py -x   # every session, pytest args
 
 Python 3.10-3.13 x Django 5.2 / 6.0 / 6.1 (Django 6 needs Python 3.12+) x
 django-debug-toolbar 7 and 8. Each session installs the project with its

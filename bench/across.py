@@ -51,8 +51,8 @@ def main() -> None:
         from django.test import Client
 
         from bench.benchapp.models import Row
-        from signal_panel import across_store
-        from signal_panel.across import across
+        from signal_panel.analysis.across import across
+        from signal_panel.toolbar import across_store
 
         dt_settings.get_config()["RESULTS_CACHE_SIZE"] = args.requests
         call_command("migrate", run_syncdb=True, verbosity=0)

@@ -164,7 +164,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--lifecycle",
         action="store_true",
-        help="also install signal_panel.lifecycle: a recording per test-client "
+        help="also install signal_panel.toolbar.lifecycle: a recording per test-client "
         "request, as with the toolbar",
     )
     parser.add_argument(

@@ -23,7 +23,7 @@ tearDown and cleanups; not setUpClass or Django's fixture loading) runs
 inside ``signal_panel.record_signals()``. Before the first test of a
 process, ``instrument.install()`` is called with the mode given by
 ``SIGNAL_PANEL_SUITE_INSTRUMENTATION`` (the setting's default if unset), and
-with ``SIGNAL_PANEL_SUITE_LIFECYCLE`` also ``signal_panel.lifecycle.install()``,
+with ``SIGNAL_PANEL_SUITE_LIFECYCLE`` also ``signal_panel.toolbar.lifecycle.install()``,
 so each test-client request opens its own request recording, as with the
 toolbar.
 """
@@ -66,7 +66,7 @@ def _instrumentation() -> str:
     """How signal_panel instruments ``Signal`` in this process."""
     if MODE != "recorded":
         return "none"
-    from signal_panel import instrument
+    from signal_panel.recorder import instrument
 
     return instrument.instrumentation()
 
@@ -82,7 +82,9 @@ def _recorded_run(self: unittest.TestCase, result: Any = None) -> Any:
     faults: list[str] = []
     recording = None
     try:
-        from signal_panel import instrument, lifecycle, record_signals
+        from signal_panel import record_signals
+        from signal_panel.recorder import instrument
+        from signal_panel.toolbar import lifecycle
 
         if not _state.get("installed"):
             _state["installed"] = True

@@ -117,7 +117,8 @@ if mode == "plain":
     for _ in range(batches):
         batch()
 else:
-    from signal_panel import lifecycle, record_signals
+    from signal_panel import record_signals
+    from signal_panel.toolbar import lifecycle
 
     lifecycle.install()
     if mode == "installed":

@@ -183,7 +183,7 @@ def _configure_micro(mode: str) -> None:
 
     django.setup()
     if mode in ("installed", "recording"):
-        from signal_panel import lifecycle
+        from signal_panel.toolbar import lifecycle
 
         lifecycle.install()  # As the toolbar panel does: request hooks too.
 
@@ -204,7 +204,7 @@ def _check_patching(mode: str) -> str:
         assert owners["_live_receivers"].startswith("sentry_sdk"), owners
         assert "signal_panel" not in sys.modules
         return "Signal._live_receivers patched by sentry_sdk only"
-    from signal_panel import instrument
+    from signal_panel.recorder import instrument
 
     assert instrument.is_installed()
     compiled = Signal.send.__code__.co_filename.endswith("dispatcher.py")
@@ -402,7 +402,7 @@ def _get(client: Any, url: str) -> Any:
 def _panel_numbers(client: Any, url: str, repeats: int) -> dict[str, Any]:
     from debug_toolbar.store import get_store, serialize
 
-    from signal_panel.view import render_content
+    from signal_panel.view.render import render_content
 
     _get(client, url)
     store = get_store()

@@ -1,9 +1,8 @@
 """A django-debug-toolbar panel that records every Django signal dispatch."""
 
-from signal_panel.api import record_signals
+from signal_panel.api import Recording, record_signals
 from signal_panel.conf import Config
-from signal_panel.recording import Recording
-from signal_panel.records import CallRecord, DispatchRecord, Group, Orphan
+from signal_panel.recording.records import CallRecord, DispatchRecord, Group, Orphan
 
 __all__ = [
     "CallRecord",

@@ -1,13 +1,41 @@
-"""``record_signals()``: record every signal dispatch of a ``with`` block."""
+"""The user's recording: ``Recording`` and ``record_signals()`` for a ``with`` block."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from signal_panel import instrument, state
+from signal_panel import report
+from signal_panel.analysis import process_state, stats
+from signal_panel.analysis.diagnose import Explanation, explain
 from signal_panel.conf import Config
-from signal_panel.recording import Recording
+from signal_panel.recorder import instrument, state
+from signal_panel.recording.base import BaseRecording
+
+
+class Recording(BaseRecording):
+    """Every signal dispatch made in one context, with what the user asks of it."""
+
+    def to_stats(self, with_registry: bool = False) -> dict[str, Any]:
+        """The JSON document of this recording (docs/stats-format.md);
+        ``with_registry`` adds every signal and its receivers, each with its
+        runs in this recording or why it never ran."""
+        return stats.to_stats(self, process_state.current(), with_registry)
+
+    def explain(self, receiver: Any) -> Explanation:
+        """How often ``receiver`` ran in this recording, and if never, why::
+
+        >>> print(recording.explain(notify_warehouse))
+        shop.receivers.notify_warehouse did not run:
+          django.db.models.signals.post_save: sent only by sender shop.Order
+        """
+        return explain(receiver, self.to_stats(), self.describer)
+
+    def report(self, *, color: bool = False, width: int | None = None) -> str:
+        """The recording as text (``signal_panel.report``): its findings and
+        an indented tree, ``width`` columns wide (default: the terminal's)."""
+        return report.format_stats(self.to_stats(), color=color, width=width)
 
 
 @contextmanager

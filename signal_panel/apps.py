@@ -6,6 +6,7 @@ class SignalPanelConfig(AppConfig):
     verbose_name = "Signal panel"
 
     def ready(self) -> None:
-        from signal_panel import checks, instrument  # noqa: F401  (registers checks)
+        from signal_panel import checks  # noqa: F401  (registers checks)
+        from signal_panel.recorder import instrument
 
         instrument.install()

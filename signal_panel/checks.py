@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from signal_panel.analysis.wiring import unimported_receiver_modules
 from signal_panel.conf import DEFAULTS, INSTRUMENTATIONS, is_safe_editor_url
-from signal_panel.wiring import unimported_receiver_modules
 
 
 def _is_positive_int(value: Any) -> bool:

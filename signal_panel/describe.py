@@ -29,7 +29,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, Promise, empty
 from django.views.debug import SafeExceptionReporterFilter
 
-from signal_panel.scan import known_class, signal_name
+from signal_panel.sources.signal_names import known_class, signal_name
 
 MASK = "********"
 MAX_KWARGS = 50

@@ -12,12 +12,14 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from signal_panel import instrument, lifecycle, process_state, state, stored_registry
-from signal_panel.across_store import URL_NAME, across_view
+from signal_panel.analysis import process_state
+from signal_panel.analysis.stats import VERSION, to_stats
+from signal_panel.api import Recording
 from signal_panel.describe import describe_exception
-from signal_panel.recording import Recording
-from signal_panel.stats import VERSION, to_stats
-from signal_panel.view import nav_subtitle, render_content
+from signal_panel.recorder import instrument, state
+from signal_panel.toolbar import lifecycle, stored_registry
+from signal_panel.toolbar.across_store import URL_NAME, across_view
+from signal_panel.view.render import nav_subtitle, render_content
 
 logger = logging.getLogger("signal_panel")
 

@@ -22,9 +22,8 @@ from typing import Any
 import pytest
 from pytest import CallInfo, Item, TestReport
 
-from signal_panel.api import record_signals
+from signal_panel.api import Recording, record_signals
 from signal_panel.pytest_profile import SignalsProfile, TestRecorder
-from signal_panel.recording import Recording
 from signal_panel.report import format_stats
 
 FAILED, ALL = "failed", "all"

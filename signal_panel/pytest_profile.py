@@ -25,9 +25,8 @@ from typing import Any
 import pytest
 from pytest import Item
 
-from signal_panel.across import Totals
-from signal_panel.api import record_signals
-from signal_panel.recording import Recording
+from signal_panel.analysis.across import Totals
+from signal_panel.api import Recording, record_signals
 
 OUTPUT_KEY = "signal_panel_profile"
 FORMAT = "signal_panel.profile"

@@ -1,7 +1,7 @@
 import pytest
 from django.dispatch import Signal
 
-from signal_panel import instrument
+from signal_panel.recorder import instrument
 
 pytest_plugins = ["pytester"]
 

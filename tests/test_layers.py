@@ -1,6 +1,8 @@
-"""The package's modules form one-way layers: no import cycle, no module over 400 lines.
+"""The package's modules form one-way layers: no cycle, no module over 400 lines.
 
-The import graph is read from the source with ``ast``: every ``import`` and
+The package is a stack of parts (``PARTS``: a subpackage or a module at the
+top), and each subpackage a stack of its own modules (``INSIDE``). The import
+graph is read from the source with ``ast``: every ``import`` and
 ``from ... import`` of a package module, at the top of a module, inside a
 function or under ``if TYPE_CHECKING:``. ``docs/architecture.md`` draws the
 layers; this test keeps them true.
@@ -16,50 +18,54 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "signal_panel"
 MAX_LINES = 400
+MAX_TOP_MODULES = 12
 
-# Bottom to top: a module may import only modules of lower layers.
-LAYERS = [
-    {"syntax"},
-    {
-        "conf",
-        "state",
-        "pauses",
-        "scan",
-        "owners",
-        "compiler.source",
-        "compiler.rewrite",
-    },
-    {"describe", "calls", "compiler", "advice", "ignored", "across"},
-    {"dispatch", "queries", "records", "registry", "inline_tasks"},
-    {"async_receivers", "probes", "diagnose", "findings"},
-    {"instrument", "stats", "wiring"},
-    {"checks", "process_state"},
-    {"apps"},
+# The package's parts (a subpackage, or a module at its top), bottom to top:
+# a part may import only parts of lower layers.
+PARTS = [
+    {"conf", "sources"},
+    {"describe"},
+    {"recorder"},
     {"recording"},
-    {"api", "lifecycle", "stored_registry", "across_store"},
-    {"panel", "pytest_profile", "__init__", "management.commands.record_signals"},
+    {"analysis"},
+    {"view", "report"},
+    {"api", "checks"},
+    {"apps", "toolbar"},
+    {"panel", "pytest_profile", "management", "__init__"},
     {"pytest_plugin"},
 ]
-# The view and the report read stats documents only: stacks of their own.
-for level, names in enumerate(
-    [
-        {
-            "view_html",
-            "view_paths",
-            "report.lines",
-            "management",
-            "management.commands",
-        },
-        {"view_model", "report.document"},
-        {"view_tables", "view_source_html", "report.tree", "view_across"},
-        {"view_rows", "view_tables_html", "view_findings"},
-        {"view_details_html", "view_findings_html"},
-        {"view_rows_html", "report.summaries"},
-        {"view", "report"},
+
+# Inside each subpackage, bottom to top: a module may import only modules of
+# lower layers of its own subpackage (and lower parts, as above).
+INSIDE = {
+    "sources": [{"trees", "owners"}, {"signal_names"}],
+    "recorder": [
+        {"state", "gc_pauses", "compiler.source", "compiler.rewrite"},
+        {"inflight", "compiler"},
+        {"dispatch", "queries"},
+        {"async_receivers", "probes"},
+        {"instrument"},
     ],
-    start=1,
-):
-    LAYERS[level] |= names
+    "recording": [{"ignored", "inline_tasks", "records"}, {"base"}],
+    "analysis": [
+        {"advice", "across", "registry"},
+        {"diagnose", "findings"},
+        {"stats", "wiring"},
+        {"process_state"},
+    ],
+    "view": [
+        {"paths", "markup", "markup.labels"},
+        {"model"},
+        {"tables", "across", "markup.source"},
+        {"rows", "findings", "markup.table_rows"},
+        {"markup.details", "markup.finding_items"},
+        {"markup.dispatch_rows"},
+        {"render"},
+    ],
+    "report": [{"lines"}, {"document"}, {"tree"}, {"summaries"}, {"__init__"}],
+    "toolbar": [{"stored_registry", "across_store"}, {"lifecycle"}],
+    "management": [{"commands"}, {"commands.record_signals"}],
+}
 
 
 def module_names(package: Path) -> dict[str, Path]:
@@ -80,11 +86,12 @@ def imports_of(path: Path, known: set[str], root: str) -> set[str]:
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            # "from pkg import mod" imports the module; "from pkg.mod import
-            # name" imports pkg.mod (and pkg.mod.name if it is a module).
-            targets = [node.module] + [
-                f"{node.module}.{alias.name}" for alias in node.names
-            ]
+            # "from pkg import mod" imports the module (and pkg's
+            # __init__, which holds a docstring only); "from pkg.mod import
+            # name" imports pkg.mod.
+            submodules = [f"{node.module}.{alias.name}" for alias in node.names]
+            named = {t.removeprefix(root + ".") for t in submodules}
+            targets = submodules if named <= known else [node.module]
         else:
             continue
         names = {
@@ -143,11 +150,47 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def layer_of(name: str) -> int:
-    for level, members in enumerate(LAYERS):
+def part_of(name: str) -> str:
+    """``"recorder"`` for ``recorder.dispatch``; a top module is its own part."""
+    return name.split(".")[0]
+
+
+def inner_name(name: str) -> str:
+    """``"compiler.source"`` for ``recorder.compiler.source``; a subpackage's
+    own ``__init__`` is ``"__init__"``."""
+    return name.partition(".")[2] or "__init__"
+
+
+def layer_in(layers: list[set[str]], name: str, where: str) -> int:
+    for level, members in enumerate(layers):
         if name in members:
             return level
-    raise AssertionError(f"{name} is in no layer: add it to LAYERS and the docs")
+    raise AssertionError(
+        f"{name} is in no layer of {where}: add it in tests/test_layers.py "
+        "and docs/architecture.md"
+    )
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports that point up or sideways: between parts, or inside one."""
+    found = []
+    for name, targets in graph.items():
+        part = part_of(name)
+        for target in targets:
+            if part_of(target) != part:
+                if layer_in(PARTS, part_of(target), "PARTS") >= layer_in(
+                    PARTS, part, "PARTS"
+                ):
+                    found.append((name, target))
+            elif target == part or inner_name(target) == "__init__":
+                continue  # A docstring-only __init__ (report's is its top).
+            elif name != part or part in INSIDE:
+                inside = INSIDE[part]
+                if layer_in(inside, inner_name(target), part) >= layer_in(
+                    inside, inner_name(name), part
+                ):
+                    found.append((name, target))
+    return found
 
 
 def test_no_import_cycle():
@@ -155,20 +198,67 @@ def test_no_import_cycle():
 
 
 def test_every_import_points_down():
-    upward = [
-        (name, target)
-        for name, targets in import_graph(PACKAGE).items()
-        for target in targets
-        if layer_of(target) >= layer_of(name)
-        and not target.startswith(name.split(".")[0] + ".")
+    assert upward_imports(import_graph(PACKAGE)) == []
+
+
+def test_every_module_has_a_layer():
+    for name in module_names(PACKAGE):
+        part = part_of(name)
+        layer_in(PARTS, part, "PARTS")
+        if part in INSIDE and name != part:
+            layer_in(INSIDE[part], inner_name(name), part)
+
+
+def test_subpackage_inits_hold_no_code_but_two():
+    """A subpackage's ``__init__`` imports nothing of the package, so importing
+    one module never loads the rest; ``report``'s and the compiler's hold
+    their public function."""
+    graph = import_graph(PACKAGE)
+    inits = {name for name in graph if name in INSIDE or "." in name}
+    inits = {n for n in inits if module_names(PACKAGE)[n].name == "__init__.py"}
+    loaded = {
+        n: graph[n]
+        for n in inits
+        if graph[n] and n not in {"report", "recorder.compiler"}
+    }
+    assert loaded == {}
+
+
+def test_an_upward_import_is_found():
+    graph = import_graph(PACKAGE)
+    graph["recorder.state"] = graph["recorder.state"] | {"recording.base"}
+    graph["recorder.inflight"] = graph["recorder.inflight"] | {"recorder.dispatch"}
+    assert sorted(upward_imports(graph)) == [
+        ("recorder.inflight", "recorder.dispatch"),  # Inside the recorder.
+        ("recorder.state", "recording.base"),  # From the recorder up.
     ]
-    assert upward == []
+
+
+def test_at_most_12_modules_at_the_top():
+    top = [path for path in PACKAGE.glob("*.py")]
+    assert len(top) <= MAX_TOP_MODULES, sorted(path.name for path in top)
+
+
+def test_no_family_of_three_modules_sharing_a_prefix():
+    """``view_rows``, ``view_tables``, ``view_model``...: a folder in disguise."""
+    families: dict[tuple[Path, str], list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if "_" in path.stem.strip("_"):
+            prefix = path.stem.split("_")[0]
+            families.setdefault((path.parent, prefix), []).append(path.stem)
+    assert {key: names for key, names in families.items() if len(names) >= 3} == {}
 
 
 def test_the_compiler_imports_nothing_else_of_the_package():
     graph = import_graph(PACKAGE)
-    for name in ("compiler", "compiler.source", "compiler.rewrite"):
-        assert {t for t in graph[name] if not t.startswith("compiler")} == set()
+    for name in (
+        "recorder.compiler",
+        "recorder.compiler.source",
+        "recorder.compiler.rewrite",
+    ):
+        assert {
+            t for t in graph[name] if not t.startswith("recorder.compiler")
+        } == set()
 
 
 def test_no_module_is_over_400_lines():
@@ -184,11 +274,17 @@ def test_no_module_is_over_400_lines():
     ("module", "planted"),
     [
         # At the top of a module.
-        ("state.py", "from signal_panel import api\n"),
+        ("recorder/state.py", "from signal_panel import api\n"),
         # Inside a function, two layers away.
-        ("calls.py", "def later():\n    from signal_panel.recording import x\n"),
+        (
+            "recorder/inflight.py",
+            "def later():\n    from signal_panel.recording.base import x\n",
+        ),
         # Type-checking only: an import all the same.
-        ("records.py", "if TYPE_CHECKING:\n    import signal_panel.stats\n"),
+        (
+            "recording/records.py",
+            "if TYPE_CHECKING:\n    import signal_panel.analysis.stats\n",
+        ),
     ],
 )
 def test_a_planted_cycle_is_found(tmp_path, module, planted):
@@ -201,7 +297,7 @@ def test_a_planted_cycle_is_found(tmp_path, module, planted):
 
 def test_the_types_a_user_receives_are_exported():
     import signal_panel
-    from signal_panel import records
+    from signal_panel.recording import records
 
     exported = set(signal_panel.__all__)
     assert {"Recording", "Config", "record_signals"} <= exported

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from signal_panel.analysis.stats import READABLE, VERSION
 from signal_panel.report.document import (
     Document,
     integer,
@@ -15,7 +16,6 @@ from signal_panel.report.document import (
 )
 from signal_panel.report.lines import Line, Part, clean, columns, plural
 from signal_panel.report.tree import signal_and_sender
-from signal_panel.stats import READABLE, VERSION
 
 # Lines listed per summary block (groups beyond the cap, orphans, failures).
 MAX_LISTED = 10

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 
 from signal_panel import record_signals
 from signal_panel.conf import Config
-from signal_panel.view import render_content
+from signal_panel.view.render import render_content
 from tests.browser.helpers import SignalsPanel
 from tests.browser.server import Site
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from signal_panel.view import render_content
+from signal_panel.view.render import render_content
 from tests.browser.helpers import SignalsPanel, switch_to
 from tests.browser.server import Site
 from tests.browser.test_many_rows import show

@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from signal_panel.stats import VERSION
+from signal_panel.analysis.stats import VERSION
 from tests.browser.helpers import CSP_LISTENER, SignalsPanel, switch_to
 from tests.browser.server import Site
 

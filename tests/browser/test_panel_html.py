@@ -17,7 +17,7 @@ import pytest
 from django.dispatch import Signal
 
 from signal_panel import record_signals
-from signal_panel.view import build_context, render_content
+from signal_panel.view.render import build_context, render_content
 
 PAYLOAD = '</script><img src=x onerror="alert(1)"><script>alert(2)</script>&amp;'
 payload_signal = Signal()

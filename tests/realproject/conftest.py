@@ -1,5 +1,5 @@
 """The tests in this directory need ``--ds=tests.realproject.settings``; under
-any other settings they are not collected (tests/test_realproject.py runs
+any other settings they are not collected (tests/integration/test_realproject.py runs
 them in a pytest of their own)."""
 
 from django.conf import settings

@@ -5,7 +5,7 @@ Opt-in, not part of tests.settings: once ``pagesearch.signals`` is imported
 (it re-exports Django's signals), it is in the process for good, and
 tests written for the plain test project would see its receivers and names.
 Used by the tests in this directory (run under ``--ds=tests.realproject.settings``,
-from the main run by tests/test_realproject.py) and by servers started with
+from the main run by tests/integration/test_realproject.py) and by servers started with
 ``DJANGO_SETTINGS_MODULE=tests.realproject.settings``.
 """
 

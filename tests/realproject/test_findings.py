@@ -3,7 +3,8 @@ was: the project's own receiver first, an installed package's (pagesearch
 1.4.2) apart with advice the user can apply; a receiver's own queries apart
 from those of the task an immediate backend ran inline inside it.
 
-Run with ``--ds=tests.realproject.settings`` (tests/test_realproject.py does).
+Run with ``--ds=tests.realproject.settings``
+(tests/integration/test_realproject.py does).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pagesearch.models import IndexStats
 from signal_panel import record_signals
 from signal_panel.conf import get_config
 from signal_panel.report import format_stats
-from signal_panel.view import render_content
+from signal_panel.view.render import render_content
 from tests.realproject.models import Page
 from tests.realproject.tree import SUBTREE_SIZE, build_tree
 

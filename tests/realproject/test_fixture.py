@@ -1,7 +1,7 @@
 """The real-project fixture works: pagesearch is an installed distribution
 (tests/fixture_packages/pagesearch, under site-packages), and the project
 (tests/realproject) dispatches what other tests expect of it. Run with
-``--ds=tests.realproject.settings`` (tests/test_realproject.py does).
+``--ds=tests.realproject.settings`` (tests/integration/test_realproject.py does).
 
 Asserts on Django's dispatches (signal objects, senders, receivers, SQL),
 not on how signal_panel names, counts or judges them.

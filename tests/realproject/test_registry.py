@@ -18,7 +18,7 @@ from pagesearch.index import update_index
 from pagesearch.signals import index_updated
 
 from signal_panel import record_signals
-from signal_panel.scan import signal_name
+from signal_panel.sources.signal_names import signal_name
 from tests.realproject.models import Page
 
 UPDATE_INDEX = "pagesearch.index.update_index"

@@ -17,7 +17,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 
-from signal_panel import lifecycle
+from signal_panel.toolbar import lifecycle
 from tests.testapp.signals import article_published
 
 PAGE = "<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"

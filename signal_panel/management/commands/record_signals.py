@@ -25,9 +25,8 @@ from django.core.management import (
 )
 from django.core.management.base import CommandParser
 
-from signal_panel.api import record_signals
+from signal_panel.api import Recording, record_signals
 from signal_panel.conf import get_config
-from signal_panel.recording import Recording
 from signal_panel.report import format_stats, wants_color
 
 

@@ -1,0 +1,1 @@
+"""The markup built in Python (``format_html`` from literal format strings)."""

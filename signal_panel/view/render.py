@@ -1,0 +1,271 @@
+"""Render a stats document (live or from the store) as the panel's HTML.
+
+Everything is derived from the stats document alone: the History panel
+re-renders old requests from the store with nothing else. Three steps:
+
+1. The view model (:mod:`signal_panel.view.model`, :mod:`~signal_panel.view.rows`,
+   :mod:`~signal_panel.view.tables`): plain, typed data read from the document,
+   with the timeline's geometry as percentages, so that no inline style is
+   ever needed and no number in an attribute is localized.
+2. The markup repeated for each dispatch, group and registry entry
+   (``markup.dispatch_rows``, ``markup.details``, ``markup.table_rows``,
+   sharing ``markup.labels``):
+   Django's ``format_html`` with literal format strings, which passes every
+   value through ``conditional_escape``. Django's template engine took about
+   100 µs per row here; a page can have hundreds.
+3. The page (``templates/signal_panel/panel.html``): Django's template engine,
+   with autoescaping; it places the markup of step 2, which is a
+   ``SafeString`` only because ``format_html`` made it.
+
+Nothing here calls ``mark_safe`` on a string built from data
+(``tests/view/test_safe_html.py`` checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from django.template.defaultfilters import floatformat
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from signal_panel.analysis.stats import READABLE
+from signal_panel.view.findings import Finding, findings_in
+from signal_panel.view.markup.dispatch_rows import dispatch_table_rows, lanes
+from signal_panel.view.markup.finding_items import finding_items
+from signal_panel.view.markup.labels import Labels
+from signal_panel.view.markup.table_rows import group_rows, registry_entries
+from signal_panel.view.model import (
+    Family,
+    Scale,
+    Sources,
+    Tick,
+    families,
+    items,
+    mapping,
+    number,
+    objects,
+    text,
+    whole,
+)
+from signal_panel.view.rows import Row, dispatch_rows
+from signal_panel.view.tables import (
+    Group,
+    Orphan,
+    RegistryEntry,
+    groups_in,
+    orphans_in,
+    registry_in,
+)
+
+TEMPLATE = "signal_panel/panel.html"
+# Default threshold of the "only slow" filter, in milliseconds.
+SLOW_MS = 1.0
+
+
+@dataclass(slots=True)
+class Summary:
+    """The request's totals, shown above the tabs."""
+
+    dispatches: int  # sends that reached a receiver, kept in detail or not
+    receivers: int
+    receiver_time_ms: float
+    queries: int
+    errors: int
+    orphans: int  # sends that found no receiver
+    dropped: int
+    span_ms: float | None  # None while the request is still running
+    gc_ms: float | None  # garbage-collector pauses; None if not recorded
+    request_finished: bool
+
+    @classmethod
+    def of(cls, summary: Mapping[str, Any], groups: list[Group]) -> Summary:
+        queries = summary.get("queries")
+        if not isinstance(queries, int) or isinstance(queries, bool):
+            # Older documents: the receivers' queries, summed over the groups.
+            queries = sum(
+                receiver.queries for group in groups for receiver in group.receivers
+            )
+        span = summary.get("span_ms")
+        gc = summary.get("gc_ms")
+        return cls(
+            dispatches=whole(summary.get("dispatches")),
+            receivers=whole(summary.get("receivers")),
+            receiver_time_ms=number(summary.get("receiver_time_ms")),
+            queries=queries,
+            errors=whole(summary.get("errors")),
+            orphans=whole(summary.get("orphans")),
+            dropped=whole(summary.get("dropped")),
+            span_ms=None if span is None else number(span),
+            gc_ms=None if gc is None else number(gc),
+            request_finished=bool(summary.get("request_finished")),
+        )
+
+
+class PanelContext(TypedDict):
+    """What ``panel.html`` renders for a document of this version."""
+
+    panel_id: str
+    request_id: str
+    json_id: str
+    stats: Mapping[str, Any]
+    summary: Summary
+    failures: list[str]
+    findings: list[Finding]
+    findings_html: SafeString
+    instrumentation: str
+    instrumentation_note: str
+    dispatches: list[Row]
+    families: list[Family]
+    hidden_by_default: int
+    slow_ms: float
+    span_ms: float
+    ticks: list[Tick]
+    lanes_html: SafeString
+    rows_html: SafeString
+    groups: list[Group]
+    groups_html: SafeString
+    orphans: list[Orphan]
+    registry: list[RegistryEntry] | None
+    # The registry is the process's of now: the request's own is no longer
+    # stored (stored_registry.with_registry).
+    registry_now: bool
+    registry_html: SafeString
+    nav_subtitle: str
+    # URLs of the "Across requests" tab (SignalPanel.links): its content,
+    # the History panel's switch, the toolbar's script.
+    links: Mapping[str, str]
+
+
+class UnsupportedContext(TypedDict):
+    """What ``panel.html`` renders for a document of another version: a note."""
+
+    unsupported: bool
+    version: str
+    panel_id: str
+
+
+def render_content(
+    stats: Mapping[str, Any],
+    panel_id: str = "SignalPanel",
+    request_id: str | None = None,
+    links: Mapping[str, str] | None = None,
+) -> str:
+    context = build_context(stats, panel_id, request_id, links)
+    html: str = render_to_string(TEMPLATE, context)
+    return html
+
+
+def build_context(
+    stats: Mapping[str, Any],
+    panel_id: str = "SignalPanel",
+    request_id: str | None = None,
+    links: Mapping[str, str] | None = None,
+) -> PanelContext | UnsupportedContext:
+    """Everything the template needs, derived from the stored stats alone."""
+    if stats.get("version") not in READABLE:
+        return {
+            "unsupported": True,
+            "version": text(stats.get("version")),
+            "panel_id": panel_id,
+        }
+    sources = Sources.of(stats)
+    scale = Scale.of(stats)
+    groups = groups_in(stats)
+    by_id = {group.id: group for group in groups}
+    rows = dispatch_rows(objects(stats.get("dispatches")), by_id, scale, sources)
+    shown = families(row.family for row in rows)
+    registry = registry_in(stats, sources)
+    findings = findings_in(stats, {row.id: row.short_name for row in rows}, registry)
+    labels = Labels()
+    instrumentation = text(stats.get("instrumentation"))
+    return {
+        "panel_id": panel_id,
+        "request_id": request_id or "",
+        "json_id": f"{panel_id}-stats",
+        "stats": stats,
+        "summary": Summary.of(mapping(stats.get("summary")), groups),
+        "failures": [text(failure) for failure in items(stats.get("failures"))],
+        "findings": findings,
+        "findings_html": finding_items(findings, labels),
+        "instrumentation": instrumentation,
+        "instrumentation_note": instrumentation_note(instrumentation),
+        "dispatches": rows,
+        "families": shown,
+        "hidden_by_default": sum(f.count for f in shown if not f.shown),
+        "slow_ms": SLOW_MS,
+        "span_ms": scale.end_ms,
+        "ticks": scale.ticks(),
+        "lanes_html": lanes(rows, labels),
+        "rows_html": dispatch_table_rows(rows, labels, panel_id),
+        "groups": groups,
+        "groups_html": group_rows(groups, labels),
+        "orphans": orphans_in(stats),
+        "registry": registry,
+        "registry_now": stats.get("registry_now") is True,
+        "registry_html": registry_entries(registry or [], labels),
+        # The sidebar's line for this document: the panel's script puts it in
+        # the sidebar, which the toolbar rendered before request_finished.
+        "nav_subtitle": nav_subtitle(stats),
+        "links": links or {},
+    }
+
+
+def instrumentation_note(mode: str) -> str:
+    """What the way ``Signal`` was instrumented means for the receivers
+    (``docs/compatibility.md``, "What a receiver sees of its callers")."""
+    notes: dict[str, str] = {
+        "compiled": _(
+            "compiled copies of Django's send methods: receivers ran under"
+            " exactly Django's frames."
+        ),
+        "mixed": _(
+            "compiled copies, and for the send methods that could not be"
+            " compiled, probes: those receivers saw one of the recorder's frames"
+            " between Django and themselves."
+        ),
+        "wrappers": _(
+            'plain wrappers (INSTRUMENTATION = "wrappers", or Django\'s methods'
+            " could not be compiled): receivers saw the recorder's frames between"
+            " Django and themselves, so stacklevel counts one or two more."
+        ),
+    }
+    return notes.get(mode, "")
+
+
+def nav_subtitle(stats: Mapping[str, Any]) -> str:
+    """The toolbar's sidebar line, e.g. "14 dispatches · 9 receivers · 3.20 ms".
+
+    The toolbar renders it with the page, before ``request_finished`` is
+    sent: the figures of such a document are said to stop at the response,
+    so that they never silently disagree with the panel's. Tolerant of any
+    document (the History panel renders old ones).
+    """
+    if not stats:
+        return ""
+    summary = mapping(stats.get("summary"))
+    dispatches = whole(summary.get("dispatches"))
+    receivers = whole(summary.get("receivers"))
+    errors = whole(summary.get("errors"))
+    parts = [
+        ngettext("%(count)s dispatch", "%(count)s dispatches", dispatches)
+        % {"count": dispatches},
+        ngettext("%(count)s receiver", "%(count)s receivers", receivers)
+        % {"count": receivers},
+        # As the panel's card shows it (floatformat rounds the decimal half
+        # up; a float's own formatting would say 123.98 for 123.985).
+        f"{floatformat(number(summary.get('receiver_time_ms')), 2)} ms",
+    ]
+    if errors:
+        parts.append(
+            ngettext("%(count)s error", "%(count)s errors", errors) % {"count": errors}
+        )
+    line = " · ".join(parts)
+    if summary.get("request_finished"):
+        return line
+    partial: str = _("%(figures)s, up to the response")
+    return partial % {"figures": line}

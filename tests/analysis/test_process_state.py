@@ -1,0 +1,197 @@
+"""What depends only on the process's modules and connections is computed once
+per state (``process_state``), and a request stores only what it did
+(``stored_registry``)."""
+
+from __future__ import annotations
+
+import gc
+import re
+import sys
+from collections import Counter
+from typing import Any
+
+import pytest
+from debug_toolbar.toolbar import DebugToolbar
+from django.dispatch import Signal
+from django.utils import inspect as django_inspect
+
+from signal_panel.analysis import process_state, stats, wiring
+from signal_panel.toolbar import stored_registry
+
+signal = Signal()
+
+
+def receiver(sender: Any, **kwargs: Any) -> None:
+    """Connected and disconnected by the tests."""
+
+
+@pytest.fixture
+def fresh_state():
+    """Forget the state computed so far: the next current() computes it."""
+    process_state._current.clear()
+    process_state._signals.clear()
+    process_state._unimported.clear()
+    yield
+    process_state._current.clear()
+
+
+def test_the_key_changes_with_the_connections_and_only_then():
+    before = process_state.fingerprint()
+    assert process_state.fingerprint() == before
+    signal.connect(receiver)
+    try:
+        connected = process_state.fingerprint()
+    finally:
+        signal.disconnect(receiver)
+    assert connected != before
+    assert process_state.fingerprint() == before
+
+
+def test_the_key_changes_when_a_weak_receiver_dies():
+    def short_lived(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal.connect(short_lived)
+    alive = process_state.fingerprint()
+    del short_lived
+    # With DEBUG on, Django's connect() keeps the last 512 receivers it
+    # checked in a cache: empty it so that this one can die.
+    django_inspect._get_func_parameters.cache_clear()
+    gc.collect()
+    assert process_state.fingerprint() != alive
+
+
+def test_each_signals_entry_is_built_once_per_connections(monkeypatch, fresh_state):
+    built: Counter[str] = Counter()
+    original = process_state.signal_entry
+
+    def counting(signal: Signal, name: str, *args: Any) -> dict[str, Any]:
+        built[name] += 1
+        return original(signal, name, *args)
+
+    monkeypatch.setattr(process_state, "signal_entry", counting)
+    first = process_state.current()
+    assert process_state.current() is first
+    name = "tests.analysis.test_process_state.signal"
+    assert built[name] == 1
+    assert set(built.values()) == {1}
+    signal.connect(receiver)
+    try:
+        connected = process_state.current()
+    finally:
+        signal.disconnect(receiver)
+    # Only the signal whose connections changed is looked at again.
+    assert built[name] == 2
+    assert {count for other, count in built.items() if other != name} == {1}
+    assert "tests.analysis.test_process_state.receiver" in [
+        r["name"]
+        for entry in connected.registry
+        for r in entry["receivers"]
+        if entry["signal"] == "tests.analysis.test_process_state.signal"
+    ]
+
+
+def test_the_never_imported_scan_runs_once_until_a_module_is_imported(
+    monkeypatch, fresh_state, tmp_path
+):
+    scans = Counter()
+    original = wiring.unimported_receiver_modules
+
+    def counting() -> list[tuple[str, str]]:
+        scans["scan"] += 1
+        return original()
+
+    monkeypatch.setattr(wiring, "unimported_receiver_modules", counting)
+    for _ in range(3):
+        process_state.current()
+    assert scans["scan"] == 1
+
+    (tmp_path / "newly_imported_for_scan.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import newly_imported_for_scan  # noqa: F401
+
+    try:
+        process_state.current()
+        process_state.current()
+    finally:
+        del sys.modules["newly_imported_for_scan"]
+    assert scans["scan"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_builds_each_dispatch_once(client, monkeypatch):
+    built: Counter[int] = Counter()
+    original = stats._dispatch
+
+    def counting(record: Any, *args: Any) -> dict[str, Any]:
+        built[record.id] += 1
+        return original(record, *args)
+
+    monkeypatch.setattr(stats, "_dispatch", counting)
+    response = client.get("/articles/create/?title=Once")
+
+    request_id = re.search(rb'data-request-id="([0-9a-f]+)"', response.content)[1]
+    stored = DebugToolbar.fetch(request_id.decode(), "SignalPanel").stats
+    document = stored["SignalPanel"]
+    # Stored twice (the toolbar's post-processing, then request_finished),
+    # each dispatch built once.
+    assert document["summary"]["request_finished"]
+    assert set(built) == {d["id"] for d in document["dispatches"]}
+    assert set(built.values()) == {1}
+
+
+class Store:
+    """A toolbar store holding the documents of some requests."""
+
+    def __init__(self, **documents: dict[str, Any]) -> None:
+        self.documents = documents
+
+    def exists(self, request_id: str) -> bool:
+        return request_id in self.documents
+
+    def panel(self, request_id: str, panel_id: str) -> dict[str, Any]:
+        return self.documents.get(request_id, {})
+
+
+def entry(name: str, *receivers: str) -> dict[str, Any]:
+    return {
+        "signal": name,
+        "model_signal": False,
+        "receivers": [{"name": r, "count": 1} for r in receivers],
+    }
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        [entry("a", "x"), entry("b", "y", "z")],  # Unchanged.
+        [entry("a", "x", "w"), entry("b", "y", "z")],  # Connected.
+        [entry("a"), entry("b", "z")],  # Disconnected.
+        [entry("b", "z", "y")],  # A signal gone, receivers reordered.
+        [entry("a", "x"), entry("b", "y", "z"), entry("c", "v")],  # New signal.
+    ],
+)
+def test_a_later_document_rebuilds_its_registry_from_the_stored_one(after):
+    before = [entry("a", "x"), entry("b", "y", "z")]
+    carried = process_state.ProcessState("k1", before, [])
+    later = process_state.ProcessState("k2", after, [])
+    stored_registry._carrier[:] = [("first", carried)]
+    store = Store(first={"process_state": "k1", "registry": before})
+
+    fields = stored_registry.registry_fields(later, store, "second")
+
+    assert "registry" not in fields
+    document = {"process_state": "k2", "groups": [], "orphans": [], **fields}
+    rebuilt = stored_registry.with_registry(document, store)["registry"]
+    by_name = {e["signal"]: [r["name"] for r in e["receivers"]] for e in rebuilt}
+    assert by_name == {e["signal"]: [r["name"] for r in e["receivers"]] for e in after}
+
+
+def test_a_document_carries_the_registry_when_the_stored_one_is_gone():
+    carried = process_state.ProcessState("k1", [entry("a", "x")], [])
+    stored_registry._carrier[:] = [("evicted", carried)]
+
+    fields = stored_registry.registry_fields(carried, Store(), "next")
+
+    assert fields == {"registry": [entry("a", "x")]}
+    assert stored_registry._carrier[0][0] == "next"
