@@ -48,6 +48,7 @@ INSIDE = {
     ],
     "recording": [{"ignored", "inline_tasks", "records"}, {"base"}],
     "analysis": [
+        {"reading"},
         {"advice", "across", "registry"},
         {"diagnose", "findings"},
         {"stats", "wiring"},
@@ -307,3 +308,21 @@ def test_the_types_a_user_receives_are_exported():
         if isinstance(value, type) and value.__module__ == records.__name__
     }
     assert public_records <= exported
+
+
+def test_no_class_or_type_name_is_defined_twice():
+    """One name, one meaning: a record's ``Group`` and the view's ``GroupRow``."""
+    defined: dict[str, list[str]] = {}
+    for name, path in module_names(PACKAGE).items():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                defined.setdefault(node.name, []).append(name)
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id[:1].isupper()
+                and not node.targets[0].id.isupper()
+            ):
+                defined.setdefault(node.targets[0].id, []).append(name)
+    assert {name: where for name, where in defined.items() if len(where) > 1} == {}

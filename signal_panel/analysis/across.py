@@ -21,51 +21,34 @@ the row says ``errors_exact: false``.
 from __future__ import annotations
 
 import heapq
-import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from signal_panel.analysis.reading import Document, number, objects, whole
 from signal_panel.sources.owners import owner_of
 
 # How many sources (tests) a row names: those that called the receiver most.
 TOP = 3
-Document = Mapping[str, Any]
-
-
-def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0.0
-    return float(value) if math.isfinite(value) else 0.0
 
 
 def _us(value: object) -> int:
     """Milliseconds (rounded to the microsecond, as documents are) as whole
     microseconds: sums then do not depend on the order of adding."""
-    return round(_number(value) * 1000)
+    return round(number(value) * 1000)
 
 
 def _ms(us: float) -> float:
     return round(us / 1000, 3)
 
 
-def _whole(value: object) -> int:
-    return int(_number(value))
-
-
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _objects(value: object) -> list[dict[str, Any]]:
-    if not isinstance(value, list | tuple):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
 def _task_queries(value: object) -> int:
     if isinstance(value, list | tuple):  # [{"task", "count", "time_ms"}]
-        return sum(_whole(task.get("count")) for task in _objects(value))
-    return _whole(value)
+        return sum(whole(task.get("count")) for task in objects(value))
+    return whole(value)
 
 
 class _Row:
@@ -154,40 +137,40 @@ class Totals:
         self.documents += 1
         details = _detailed_runs(document)
         mine: dict[tuple[str, str], list[int]] = {}  # key -> [calls, total µs]
-        for position, group in enumerate(_objects(document.get("groups"))):
+        for position, group in enumerate(objects(document.get("groups"))):
             signal = _text(group.get("signal"))
             number = group.get("id", position)
-            receivers = _objects(group.get("receivers"))
+            receivers = objects(group.get("receivers"))
             for receiver in receivers:
                 name = _text(receiver.get("name"))
                 key = (signal, name)
                 row = self.rows.get(key) or self.rows.setdefault(key, _Row(*key))
-                runs = _whole(receiver.get("runs"))
+                runs = whole(receiver.get("runs"))
                 total = _us(receiver.get("total_ms"))
                 row.calls += runs
                 row.total += total
-                row.queries += _whole(receiver.get("queries"))
-                row.nested += _whole(receiver.get("nested_queries"))
+                row.queries += whole(receiver.get("queries"))
+                row.nested += whole(receiver.get("nested_queries"))
                 row.tasks += _task_queries(receiver.get("task_queries"))
                 longest, failed = details.get((number, name), (None, 0))
                 if longest is None:
                     longest = total // runs if runs else 0
                 row.max = max(row.max, longest)
                 if len(receivers) == 1:
-                    row.errors += max(_whole(group.get("errors")), failed)
+                    row.errors += max(whole(group.get("errors")), failed)
                 else:
                     row.errors += failed
-                    row.exact = row.exact and not _whole(group.get("errors"))
+                    row.exact = row.exact and not whole(group.get("errors"))
                 sums = mine.setdefault(key, [0, 0])
                 sums[0] += runs
                 sums[1] += total
         for key, (calls, total) in mine.items():
             self.rows[key].note(source, calls, total)
         seen: set[tuple[str, str]] = set()
-        for orphan in _objects(document.get("orphans")):
+        for orphan in objects(document.get("orphans")):
             key = (_text(orphan.get("signal")), _text(orphan.get("sender")))
             sums = self.orphans.setdefault(key, [0, 0])
-            sums[0] += _whole(orphan.get("count"))
+            sums[0] += whole(orphan.get("count"))
             if key not in seen:
                 seen.add(key)
                 sums[1] += 1
@@ -207,34 +190,34 @@ class Totals:
         """Add another ``Totals``' ``to_json()`` (of other sources)."""
         if not isinstance(other, dict):
             return
-        self.documents += _whole(other.get("documents"))
-        for data in _objects(other.get("receivers")):
+        self.documents += whole(other.get("documents"))
+        for data in objects(other.get("receivers")):
             key = (_text(data.get("signal")), _text(data.get("receiver")))
             row = self.rows.get(key) or self.rows.setdefault(key, _Row(*key))
-            row.calls += _whole(data.get("calls"))
-            row.sources += _whole(data.get("sources"))
+            row.calls += whole(data.get("calls"))
+            row.sources += whole(data.get("sources"))
             row.total += _us(data.get("total_ms"))
             row.max = max(row.max, _us(data.get("max_ms")))
-            row.queries += _whole(data.get("queries"))
-            row.nested += _whole(data.get("nested_queries"))
-            row.tasks += _whole(data.get("task_queries"))
-            row.errors += _whole(data.get("errors"))
+            row.queries += whole(data.get("queries"))
+            row.nested += whole(data.get("nested_queries"))
+            row.tasks += whole(data.get("task_queries"))
+            row.errors += whole(data.get("errors"))
             row.exact = row.exact and data.get("errors_exact") is not False
             costliest = data.get("costliest")
             if isinstance(costliest, list) and len(costliest) == 3:
                 source, total, calls = costliest
-                row.cost(str(source), _us(total), _whole(calls))
+                row.cost(str(source), _us(total), whole(calls))
             for entry in data.get("top") or ():
                 if isinstance(entry, list) and len(entry) == 3:
-                    top = (_whole(entry[0]), _us(entry[1]), str(entry[2]))
+                    top = (whole(entry[0]), _us(entry[1]), str(entry[2]))
                     heapq.heappush(row.top, top)
                     if len(row.top) > TOP:
                         heapq.heappop(row.top)
-        for data in _objects(other.get("orphans")):
+        for data in objects(other.get("orphans")):
             key = (_text(data.get("signal")), _text(data.get("sender")))
             sums = self.orphans.setdefault(key, [0, 0])
-            sums[0] += _whole(data.get("count"))
-            sums[1] += _whole(data.get("sources"))
+            sums[0] += whole(data.get("count"))
+            sums[1] += whole(data.get("sources"))
 
     def summary(
         self, owner: Callable[[str], dict[str, Any]] = owner_of
@@ -279,9 +262,9 @@ def _detailed_runs(document: Document) -> dict[tuple[object, str], tuple[int, in
     """(group, receiver) -> (its longest run in µs, its failed runs) in the
     dispatches kept in detail."""
     found: dict[tuple[object, str], tuple[int, int]] = {}
-    for dispatch in _objects(document.get("dispatches")):
+    for dispatch in objects(document.get("dispatches")):
         group = dispatch.get("group")
-        for call in _objects(dispatch.get("receivers")):
+        for call in objects(dispatch.get("receivers")):
             key = (group, _text(call.get("name")))
             longest, failed = found.get(key, (0, 0))
             found[key] = (

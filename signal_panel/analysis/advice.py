@@ -20,7 +20,7 @@ from signal_panel.sources.owners import DJANGO, PACKAGE, TOOLBAR, describe_owner
 INSTALLED = (PACKAGE, DJANGO)
 
 
-def is_installed(owner: dict[str, Any] | None) -> bool:
+def in_installed_code(owner: dict[str, Any] | None) -> bool:
     return (owner or {}).get("kind") in INSTALLED
 
 
@@ -35,7 +35,7 @@ SERIOUSNESS = (
 )
 
 
-def ordered(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def project_first(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The findings the user can act on, the project's own first, each
     owner's most serious first (in their given order within a kind); the
     toolbar's none."""

@@ -41,7 +41,7 @@ def of_recording(
     state) and those seen in the recording of ``stats`` (whose connections
     were ``registry``); the project's own first, then those in installed
     packages; each owner's most serious first."""
-    return advice.ordered([*process_found, *recording_findings(stats, registry)])
+    return advice.project_first([*process_found, *recording_findings(stats, registry)])
 
 
 def recording_findings(
@@ -71,7 +71,7 @@ def finding(
     and an installed package's receiver gets ``advice``'s general fix."""
     if owner is None and receiver is not None:
         owner = owner_of(receiver)
-        if advice.is_installed(owner):
+        if advice.in_installed_code(owner):
             fix = advice.installed_fix(owner)
     return {
         "kind": kind,
@@ -199,7 +199,7 @@ def _sql_per_row(
                 name,
                 each.connections(_connected(registry, signal, name)),
             )
-            if advice.is_installed(owner)
+            if advice.in_installed_code(owner)
             else "Do the work once for all rows (bulk_create, update(), "
             "prefetch_related), or outside the per-row signal."
         )

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from signal_panel.analysis.registry import ordered, signal_entry
+from signal_panel.analysis.registry import owners_first, signal_entry
 from signal_panel.analysis.wiring import signal_findings, unimported_findings
 from signal_panel.describe import Describer
 from signal_panel.sources.signal_names import known_signals
@@ -106,4 +106,4 @@ def _work_out(key: str) -> ProcessState:
     modules = len(sys.modules)
     if not _unimported or _unimported[0][0] != modules:
         _unimported[:] = [(modules, unimported_findings())]
-    return ProcessState(key, ordered(entries), [*_unimported[0][1], *found])
+    return ProcessState(key, owners_first(entries), [*_unimported[0][1], *found])

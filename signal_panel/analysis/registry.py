@@ -41,7 +41,7 @@ def registry(
         signal_entry(signal, name, describer, name in fired)
         for signal, name in known_signals().values()
     ]
-    return ordered(entries)
+    return owners_first(entries)
 
 
 def signal_entry(
@@ -60,7 +60,7 @@ def signal_entry(
     }
 
 
-def ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def owners_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The project's signals first, the toolbar's last, by name within each."""
     return sorted(entries, key=lambda entry: (rank(entry["owner"]), entry["signal"]))
 

@@ -112,7 +112,7 @@ def unimported_findings() -> list[dict[str, Any]]:
             f"{module} connects receivers, but nothing imported it: its "
             "@receiver decorators never ran, so its receivers never run.",
             advice.unimported_fix(owner, module)
-            if advice.is_installed(owner)
+            if advice.in_installed_code(owner)
             else f"Import it in {label}'s AppConfig.ready(): "
             f"`from . import {module.rsplit('.', 1)[1]}  # noqa: F401`.",
             owner=owner,
@@ -153,7 +153,7 @@ def connected_twice(signal: Signal, signal_name: str) -> list[dict[str, Any]]:
                     f"{both} (one function) is connected {count} times to "
                     f"{signal_name}: it runs {count} times per send.",
                     advice.connected_twice_fix(owner, names[key][0])
-                    if advice.is_installed(owner)
+                    if advice.in_installed_code(owner)
                     else "Import its module under one name only, or give "
                     "connect() a dispatch_uid.",
                     signal=signal_name,

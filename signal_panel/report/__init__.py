@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from signal_panel.report.document import Document
+from signal_panel.report.document import ReportData
 from signal_panel.report.lines import (
     Line,
     Part,
@@ -52,7 +52,7 @@ from signal_panel.report.tree import tree
 
 __all__ = ["SECTIONS", "format_stats", "terminal_width", "wants_color"]
 
-SECTIONS: tuple[Callable[[Document], list[Line]], ...] = (
+SECTIONS: tuple[Callable[[ReportData], list[Line]], ...] = (
     version_note,
     summary,
     findings_block,
@@ -78,7 +78,7 @@ def format_stats(
     ``width`` defaults to the terminal's (:func:`terminal_width`).
     """
     width = width or terminal_width()
-    document = Document(stats if isinstance(stats, Mapping) else {}, width, markers)
+    document = ReportData(stats if isinstance(stats, Mapping) else {}, width, markers)
     lines: list[Line] = [[Part(clean(title), "title", "end")]] if title else []
     for section in SECTIONS:
         lines.extend(section(document))

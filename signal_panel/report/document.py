@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from signal_panel.analysis.reading import finite, items, mapping, objects
 from signal_panel.report.lines import WIDTH, clean
 
 
-class Document:
+class ReportData:
     """The parts of a stats document the text uses, each of the expected type."""
 
     def __init__(
@@ -24,41 +25,18 @@ class Document:
         self.width = width
         self.markers = sorted(markers)
         self.version = stats.get("version")
-        self.summary = as_mapping(stats.get("summary"))
-        self.dispatches = mappings(stats.get("dispatches"))
-        self.groups = mappings(stats.get("groups"))
-        self.orphans = mappings(stats.get("orphans"))
-        self.failures = [clean(f) for f in as_list(stats.get("failures"))]
-        self.findings = mappings(stats.get("findings"))
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def mappings(value: Any) -> list[Mapping[str, Any]]:
-    return [item for item in as_list(value) if isinstance(item, Mapping)]
+        self.summary = mapping(stats.get("summary"))
+        self.dispatches = objects(stats.get("dispatches"))
+        self.groups = objects(stats.get("groups"))
+        self.orphans = objects(stats.get("orphans"))
+        self.failures = [clean(f) for f in items(stats.get("failures"))]
+        self.findings = objects(stats.get("findings"))
 
 
 def receivers_of(item: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return mappings(item.get("receivers"))
-
-
-def number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
-def integer(value: Any, default: int = 0) -> int:
-    found = number(value)
-    return int(found) if found is not None else default
+    return objects(item.get("receivers"))
 
 
 def ms_text(value: Any) -> str | None:
-    found = number(value)
+    found = finite(value)
     return f"{found:.3f}" if found is not None else None

@@ -6,14 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from signal_panel.analysis.reading import finite, whole
 from signal_panel.analysis.stats import READABLE, VERSION
-from signal_panel.report.document import (
-    Document,
-    integer,
-    ms_text,
-    number,
-    receivers_of,
-)
+from signal_panel.report.document import ReportData, ms_text, receivers_of
 from signal_panel.report.lines import Line, Part, clean, columns, plural
 from signal_panel.report.tree import signal_and_sender
 
@@ -22,7 +17,7 @@ MAX_LISTED = 10
 TIMES = "\N{MULTIPLICATION SIGN}"
 
 
-def version_note(document: Document) -> list[Line]:
+def version_note(document: ReportData) -> list[Line]:
     if document.version is None or document.version in READABLE:
         return []
     return [
@@ -37,28 +32,26 @@ def version_note(document: Document) -> list[Line]:
     ]
 
 
-def summary(document: Document) -> list[Line]:
+def summary(document: ReportData) -> list[Line]:
     numbers = document.summary
-    dispatches = integer(numbers.get("dispatches"), len(document.dispatches))
-    detailed = integer(numbers.get("detailed"), len(document.dispatches))
-    queries = integer(
+    dispatches = whole(numbers.get("dispatches"), len(document.dispatches))
+    detailed = whole(numbers.get("detailed"), len(document.dispatches))
+    queries = whole(
         numbers.get("queries"),
-        sum(
-            integer(r.get("queries")) for g in document.groups for r in receivers_of(g)
-        ),
+        sum(whole(r.get("queries")) for g in document.groups for r in receivers_of(g)),
     )
     items = [plural(dispatches, "dispatch", "dispatches")]
     if detailed != dispatches:
         items[0] += f" ({detailed} in detail)"
     if dispatches:
-        runs = plural(integer(numbers.get("receivers")), "receiver")
+        runs = plural(whole(numbers.get("receivers")), "receiver")
         took = ms_text(numbers.get("receiver_time_ms"))
         items.append(f"{runs} taking {took} ms" if took is not None else runs)
         items.append(plural(queries, "query", "queries"))
-    errors = integer(numbers.get("errors"))
+    errors = whole(numbers.get("errors"))
     if errors:
         items.append(plural(errors, "error"))
-    orphans = integer(numbers.get("orphans"))
+    orphans = whole(numbers.get("orphans"))
     if orphans:
         items.append(plural(orphans, "send") + " with no receivers")
     span = ms_text(numbers.get("span_ms"))
@@ -77,7 +70,7 @@ def summary(document: Document) -> list[Line]:
     return [[Part(text, "title", "end")] for text in lines]
 
 
-def findings_block(document: Document) -> list[Line]:
+def findings_block(document: ReportData) -> list[Line]:
     """The classic mistakes found (``stats["findings"]``): a title row, then
     the detail and the fix, wrapped, never cut. Those in installed packages
     (an ``owner`` of kind ``package`` or ``django``) come after the
@@ -126,29 +119,29 @@ def _finding(finding: Mapping[str, Any]) -> list[Line]:
     return lines
 
 
-def beyond_cap(document: Document) -> list[Line]:
+def beyond_cap(document: ReportData) -> list[Line]:
     """Groups with more dispatches than were kept in detail, slowest first:
     their numbers (sends, kept in detail, total and slowest time, errors if
     any), then the signal and sender."""
     groups = [
         g
         for g in document.groups
-        if integer(g.get("count")) > integer(g.get("detailed"), integer(g.get("count")))
+        if whole(g.get("count")) > whole(g.get("detailed"), whole(g.get("count")))
     ]
     if not groups:
         return []
-    groups.sort(key=lambda g: -(number(g.get("total_ms")) or 0.0))
+    groups.sort(key=lambda g: -(finite(g.get("total_ms")) or 0.0))
     listed = groups[:MAX_LISTED]
-    any_errors = any(integer(g.get("errors")) for g in listed)
+    any_errors = any(whole(g.get("errors")) for g in listed)
     headings = ("sends", "kept", "total ms", "max ms") + (("errors",) * any_errors)
     cells = [
         (
-            str(integer(g.get("count"))),
-            str(integer(g.get("detailed"))),
+            str(whole(g.get("count"))),
+            str(whole(g.get("detailed"))),
             ms_text(g.get("total_ms")) or "",
             ms_text(g.get("max_ms")) or "",
         )
-        + ((str(integer(g.get("errors"))),) * any_errors)
+        + ((str(whole(g.get("errors"))),) * any_errors)
         for g in listed
     ]
     widths = [
@@ -166,20 +159,20 @@ def beyond_cap(document: Document) -> list[Line]:
         numbers = "  ".join(
             f"{cell:>{width}}" for cell, width in zip(row, widths, strict=True)
         )
-        style = "error" if integer(group.get("errors")) else "time"
+        style = "error" if whole(group.get("errors")) else "time"
         lines.append([Part(f"  {numbers}  ", style), *signal_and_sender(group)])
     lines.extend(_more(len(groups)))
     return lines
 
 
-def orphans(document: Document) -> list[Line]:
+def orphans(document: ReportData) -> list[Line]:
     """Sends that found no receiver: one line per signal, most frequent first."""
     by_signal: dict[str, dict[str, int]] = {}
     for orphan in document.orphans:
         senders = by_signal.setdefault(clean(orphan.get("signal")) or "?", {})
         # Senders alike in name (e.g. the models migrations build) add up.
         sender = clean(orphan.get("sender"))
-        senders[sender] = senders.get(sender, 0) + integer(orphan.get("count"))
+        senders[sender] = senders.get(sender, 0) + whole(orphan.get("count"))
     if not by_signal:
         return []
     ranked = sorted(by_signal.items(), key=lambda item: -sum(item[1].values()))
@@ -203,7 +196,7 @@ def orphans(document: Document) -> list[Line]:
     return lines
 
 
-def failures(document: Document) -> list[Line]:
+def failures(document: ReportData) -> list[Line]:
     if not document.failures:
         return []
     lines = [

@@ -8,19 +8,11 @@ one level, as there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from signal_panel.report.document import (
-    Document,
-    as_list,
-    as_mapping,
-    integer,
-    mappings,
-    ms_text,
-    number,
-    receivers_of,
-)
+from signal_panel.analysis.reading import finite, items, mapping, objects, whole
+from signal_panel.report.document import ReportData, ms_text, receivers_of
 from signal_panel.report.lines import Line, Part, clean, plural
 
 # Indentation levels (two columns each; a nested dispatch is two levels
@@ -40,7 +32,7 @@ CONTEXT_SHOWN = {
 ROUNDING_MS = 0.0015
 
 
-class Row(NamedTuple):
+class TreeRow(NamedTuple):
     """A line of the tree, with its two time columns."""
 
     start: float | None
@@ -51,7 +43,7 @@ class Row(NamedTuple):
     top: bool = False
 
 
-def tree(document: Document) -> list[Line]:
+def tree(document: ReportData) -> list[Line]:
     """One row per detailed dispatch and per receiver, nested as they ran."""
     rows = list(_tree_rows(document.dispatches))
     if not rows:
@@ -83,7 +75,7 @@ def tree(document: Document) -> list[Line]:
     return lines
 
 
-def _tree_rows(dispatches: list[Mapping[str, Any]]) -> Iterable[Row]:
+def _tree_rows(dispatches: list[Mapping[str, Any]]) -> Iterable[TreeRow]:
     """Rows in depth-first order, without recursion (chains can be long)."""
     by_id = {d.get("id"): d for d in dispatches if d.get("id") is not None}
     children: dict[Any, list[Mapping[str, Any]]] = {}
@@ -96,7 +88,7 @@ def _tree_rows(dispatches: list[Mapping[str, Any]]) -> Iterable[Row]:
             roots.append(dispatch)
     shown: set[int] = set()
     # Dispatches stuck in a cycle of parents (a damaged document) come last.
-    pending: list[Row | tuple[Mapping[str, Any], int]] = [
+    pending: list[TreeRow | tuple[Mapping[str, Any], int]] = [
         (d, 0 if d.get("parent") is None else 2) for d in reversed(roots + dispatches)
     ]
     tops = len(pending)  # The bottom of the stack: the top of the tree.
@@ -104,7 +96,7 @@ def _tree_rows(dispatches: list[Mapping[str, Any]]) -> Iterable[Row]:
         top = len(pending) <= tops
         item = pending.pop()
         tops -= top
-        if isinstance(item, Row):
+        if isinstance(item, TreeRow):
             yield item
             continue
         dispatch, level = item
@@ -120,7 +112,7 @@ def _dispatch_rows(
     dispatch: Mapping[str, Any],
     level: int,
     children: Mapping[Any, list[Mapping[str, Any]]],
-) -> tuple[Row, list[Row | tuple[Mapping[str, Any], int]]]:
+) -> tuple[TreeRow, list[TreeRow | tuple[Mapping[str, Any], int]]]:
     """A dispatch's row, its receivers' with the dispatches each sent, and
     the receivers not called; nested dispatches that cannot be placed under
     one receiver (concurrent async receivers) follow at the end."""
@@ -129,30 +121,30 @@ def _dispatch_rows(
     placed: list[list[Mapping[str, Any]]] = [[] for _ in calls]
     unplaced = []
     for kid in kids:
-        owners = _running_at(calls, number(kid.get("start_ms")))
+        owners = _running_at(calls, finite(kid.get("start_ms")))
         if len(owners) == 1:
             placed[owners[0]].append(kid)
         else:
             unplaced.append(kid)
-    head = Row(
-        number(dispatch.get("start_ms")),
-        number(dispatch.get("duration_ms")),
+    head = TreeRow(
+        finite(dispatch.get("start_ms")),
+        finite(dispatch.get("duration_ms")),
         level,
         _dispatch_parts(dispatch),
     )
-    rows: list[Row | tuple[Mapping[str, Any], int]] = []
+    rows: list[TreeRow | tuple[Mapping[str, Any], int]] = []
     for call, nested in zip(calls, placed, strict=True):
         rows.append(
-            Row(
-                number(call.get("start_ms")),
-                number(call.get("duration_ms")),
+            TreeRow(
+                finite(call.get("start_ms")),
+                finite(call.get("duration_ms")),
                 level + 1,
                 _call_parts(call),
             )
         )
         rows.extend((kid, level + 2) for kid in nested)
-    for parts in _not_called_lines(as_list(dispatch.get("not_called"))):
-        rows.append(Row(None, None, level + 1, parts))
+    for parts in _not_called_lines(items(dispatch.get("not_called"))):
+        rows.append(TreeRow(None, None, level + 1, parts))
     rows.extend((kid, level + 2) for kid in unplaced)
     return head, rows
 
@@ -162,8 +154,8 @@ def _running_at(calls: list[Mapping[str, Any]], moment: float | None) -> list[in
         return []
     found = []
     for index, call in enumerate(calls):
-        start = number(call.get("start_ms"))
-        duration = number(call.get("duration_ms")) or 0.0
+        start = finite(call.get("start_ms"))
+        duration = finite(call.get("duration_ms")) or 0.0
         if start is not None and start - ROUNDING_MS <= moment <= start + duration:
             found.append(index)
     return found
@@ -176,7 +168,7 @@ def _dispatch_parts(dispatch: Mapping[str, Any]) -> Line:
         parts.append(Part(f"  [{method}]", "method"))
     context = [
         f"{clean(pair[0])}={clean(pair[1])}"
-        for pair in as_list(dispatch.get("model_context"))
+        for pair in items(dispatch.get("model_context"))
         if isinstance(pair, list | tuple)
         and len(pair) == 2
         and isinstance(pair[0], str)
@@ -189,7 +181,7 @@ def _dispatch_parts(dispatch: Mapping[str, Any]) -> Line:
         parts.append(
             Part("  (sent inside a dispatch not kept in detail)", "muted", "end")
         )
-    error = as_mapping(dispatch.get("error"))
+    error = mapping(dispatch.get("error"))
     if error:
         parts.append(Part("  raised ", "error"))
         parts.append(Part(_error_text(error), "error", "end"))
@@ -197,16 +189,16 @@ def _dispatch_parts(dispatch: Mapping[str, Any]) -> Line:
 
 
 def _call_parts(call: Mapping[str, Any]) -> Line:
-    error = as_mapping(call.get("error"))
+    error = mapping(call.get("error"))
     parts = [
         Part("! " if error else "> ", "error" if error else "muted"),
         Part(clean(call.get("name")), "name", "name"),
     ]
     if call.get("is_async") is True:
         parts.append(Part(" (async)", "muted"))
-    queries = sum(integer(q.get("count")) for q in mappings(call.get("queries")))
-    nested = integer(as_mapping(call.get("nested_queries")).get("count"))
-    tasks = sum(integer(q.get("count")) for q in mappings(call.get("task_queries")))
+    queries = sum(whole(q.get("count")) for q in objects(call.get("queries")))
+    nested = whole(mapping(call.get("nested_queries")).get("count"))
+    tasks = sum(whole(q.get("count")) for q in objects(call.get("task_queries")))
     if queries or nested or tasks:
         text = "  " + plural(queries, "query", "queries")
         text += f" (+{nested} nested)" if nested else ""
@@ -220,7 +212,7 @@ def _call_parts(call: Mapping[str, Any]) -> Line:
     return parts
 
 
-def _not_called_lines(entries: list[Any]) -> list[Line]:
+def _not_called_lines(entries: Sequence[Any]) -> list[Line]:
     """A line per receiver not called; receivers sharing a reason share a line
     (typically the many connected for other senders of a model signal). The
     reason is wrapped, never cut."""

@@ -3,10 +3,10 @@
 Django sends ``request_started`` before any middleware runs and
 ``request_finished`` from ``HttpResponse.close()`` after the toolbar has
 rendered, so the toolbar's middleware sees neither. The hot path calls
-:func:`started` just before ``request_started`` is dispatched: it opens a
+:func:`open_for_request` just before ``request_started`` is dispatched: it opens a
 :class:`RequestRecording` in the current context and leaves it in the WSGI
 ``environ`` / ASGI ``scope``, the one dict the handler, the request and the
-toolbar share. :func:`finished` runs just after ``request_finished`` was
+toolbar share. :func:`close_for_request` runs just after ``request_finished`` was
 dispatched: it closes the recording and runs the callbacks that the panel left
 on it (saving the final stats to the toolbar's store).
 
@@ -40,7 +40,7 @@ class RequestRecording(Recording):
         self.finish_callbacks.append(callback)
 
 
-def started(sender: Any, named: dict[str, Any]) -> None:
+def open_for_request(sender: Any, named: dict[str, Any]) -> None:
     handle = named.get("environ", named.get("scope"))
     if not isinstance(handle, dict):
         return
@@ -50,7 +50,7 @@ def started(sender: Any, named: dict[str, Any]) -> None:
     state.replace((*outer, recording))
 
 
-def finished() -> None:
+def close_for_request() -> None:
     current = state.active()
     requests = [r for r in current if isinstance(r, RequestRecording)]
     if not requests:
@@ -88,8 +88,8 @@ def recording_for(request: Any) -> RequestRecording | None:
 
 
 class _Hook:
-    started = staticmethod(started)
-    finished = staticmethod(finished)
+    started = staticmethod(open_for_request)
+    finished = staticmethod(close_for_request)
 
 
 def install() -> None:

@@ -15,9 +15,10 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from signal_panel.analysis.reading import mapping, number, objects, whole
 from signal_panel.sources.owners import describe_owner
 from signal_panel.view.markup.labels import breakable
-from signal_panel.view.model import mapping, number, objects, text, whole
+from signal_panel.view.model import text
 
 TEMPLATE = "signal_panel/across.html"
 
@@ -102,7 +103,7 @@ def rows_in(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list[Acros
     return rows
 
 
-def orphans_in(summary: Mapping[str, Any]) -> list[AcrossOrphan]:
+def across_orphans_in(summary: Mapping[str, Any]) -> list[AcrossOrphan]:
     found = []
     for data in objects(summary.get("orphans")):
         signal, sender = text(data.get("signal")), text(data.get("sender"))
@@ -134,7 +135,7 @@ def render_across(
             "requests": whole(summary.get("documents")),
             "stored": stored,
             "rows": rows,
-            "orphans": orphans_in(summary),
+            "orphans": across_orphans_in(summary),
             "current": current,
             "switch": switch,
             "inexact": any(not row.errors_exact for row in rows),

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from signal_panel.analysis.reading import Document, items, mapping, objects
 from signal_panel.sources.owners import DJANGO, PACKAGE, describe_owner
-from signal_panel.view.model import Document, ident, items, mapping, objects, text
+from signal_panel.view.model import ident, text
 from signal_panel.view.tables import RegistryEntry
 
 

@@ -16,19 +16,22 @@ timeline's scale, ticks and families, source links and tracebacks.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 from urllib.parse import quote
 
+from signal_panel.analysis.reading import (
+    Document,
+    items,
+    mapping,
+    number,
+    objects,
+)
 from signal_panel.conf import is_safe_editor_url
 from signal_panel.sources.signal_names import signal_family
 from signal_panel.view.paths import Roots, is_machinery, short_path
-
-# A JSON object of the stats document, as the store gives it back.
-Document = Mapping[str, Any]
 
 # Families in the order their toggles are shown; the noisy ones start hidden.
 FAMILIES = (
@@ -60,19 +63,6 @@ MORE = re.compile(r"… \(\+(\d+)\)")
 # Reading the document ---------------------------------------------------------
 
 
-def number(value: object) -> float:
-    """``value`` if it is a finite JSON number (not a bool), else 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0.0
-    value = float(value)
-    return value if math.isfinite(value) else 0.0
-
-
-def whole(value: object) -> int:
-    """``value`` as a whole number, 0 unless it is a finite JSON number."""
-    return int(number(value))
-
-
 def text(value: object) -> str:
     """``value`` as text, its invisible characters escaped; ``None`` as ""."""
     if value is None:
@@ -85,23 +75,6 @@ def text(value: object) -> str:
 
 def _escape_invisible(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
-
-
-def mapping(value: object) -> Document:
-    """``value`` if it is a JSON object, else an empty one."""
-    return value if isinstance(value, dict) else {}
-
-
-def objects(value: object) -> list[Document]:
-    """The JSON objects in the list ``value``; anything else is skipped."""
-    if not isinstance(value, list | tuple):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
-def items(value: object) -> Sequence[object]:
-    """``value`` if it is a JSON list, else an empty one."""
-    return value if isinstance(value, list | tuple) else ()
 
 
 def pairs(value: object) -> tuple[tuple[str, str], ...]:
@@ -351,14 +324,14 @@ class Failure:
         return 0
 
 
-def failed(error: object) -> TypeGuard[dict[str, Any]]:
+def is_error(error: object) -> TypeGuard[dict[str, Any]]:
     """Whether ``error`` is a recorded exception: what :func:`failure` shows."""
     return isinstance(error, dict) and bool(error)
 
 
 def failure(error: object, sources: Sources) -> Failure | None:
     """The recorded ``{"type", "message", "traceback"}``, if there is one."""
-    if not failed(error):
+    if not is_error(error):
         return None
     return Failure(
         text(error.get("type")),

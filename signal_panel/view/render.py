@@ -33,29 +33,18 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from signal_panel.analysis.reading import items, mapping, number, objects, whole
 from signal_panel.analysis.stats import READABLE
 from signal_panel.view.findings import Finding, findings_in
 from signal_panel.view.markup.dispatch_rows import dispatch_table_rows, lanes
 from signal_panel.view.markup.finding_items import finding_items
 from signal_panel.view.markup.labels import Labels
 from signal_panel.view.markup.table_rows import group_rows, registry_entries
-from signal_panel.view.model import (
-    Family,
-    Scale,
-    Sources,
-    Tick,
-    families,
-    items,
-    mapping,
-    number,
-    objects,
-    text,
-    whole,
-)
-from signal_panel.view.rows import Row, dispatch_rows
+from signal_panel.view.model import Family, Scale, Sources, Tick, families, text
+from signal_panel.view.rows import DispatchRow, dispatch_rows
 from signal_panel.view.tables import (
-    Group,
-    Orphan,
+    GroupRow,
+    OrphanRow,
     RegistryEntry,
     groups_in,
     orphans_in,
@@ -83,7 +72,7 @@ class Summary:
     request_finished: bool
 
     @classmethod
-    def of(cls, summary: Mapping[str, Any], groups: list[Group]) -> Summary:
+    def of(cls, summary: Mapping[str, Any], groups: list[GroupRow]) -> Summary:
         queries = summary.get("queries")
         if not isinstance(queries, int) or isinstance(queries, bool):
             # Older documents: the receivers' queries, summed over the groups.
@@ -119,7 +108,7 @@ class PanelContext(TypedDict):
     findings_html: SafeString
     instrumentation: str
     instrumentation_note: str
-    dispatches: list[Row]
+    dispatches: list[DispatchRow]
     families: list[Family]
     hidden_by_default: int
     slow_ms: float
@@ -127,9 +116,9 @@ class PanelContext(TypedDict):
     ticks: list[Tick]
     lanes_html: SafeString
     rows_html: SafeString
-    groups: list[Group]
+    groups: list[GroupRow]
     groups_html: SafeString
-    orphans: list[Orphan]
+    orphans: list[OrphanRow]
     registry: list[RegistryEntry] | None
     # The registry is the process's of now: the request's own is no longer
     # stored (stored_registry.with_registry).

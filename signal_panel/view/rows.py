@@ -12,29 +12,31 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from signal_panel.view.model import (
-    MIN_BAR,
-    MIN_SUB_BAR,
-    Bar,
+from signal_panel.analysis.reading import (
     Document,
-    Failure,
-    Location,
-    Scale,
-    Sources,
-    failed,
-    failure,
-    family_of,
-    ident,
-    item_count,
     items,
     mapping,
     number,
     objects,
-    pairs,
-    text,
     whole,
 )
-from signal_panel.view.tables import Group
+from signal_panel.view.model import (
+    MIN_BAR,
+    MIN_SUB_BAR,
+    Bar,
+    Failure,
+    Location,
+    Scale,
+    Sources,
+    failure,
+    family_of,
+    ident,
+    is_error,
+    item_count,
+    pairs,
+    text,
+)
+from signal_panel.view.tables import GroupRow
 
 REQUEST_STARTED = "django.core.signals.request_started"
 REQUEST_FINISHED = "django.core.signals.request_finished"
@@ -55,7 +57,7 @@ class Queries:
 
 
 @dataclass(slots=True)
-class Call:
+class CallRow:
     """A receiver that ran: when, how long, what it returned or raised."""
 
     name: str
@@ -79,7 +81,7 @@ class Call:
         return own + sum(count for _, count, _ in self.tasks)
 
     @classmethod
-    def of(cls, call: Document, scale: Scale, sources: Sources) -> Call:
+    def of(cls, call: Document, scale: Scale, sources: Sources) -> CallRow:
         start = number(call.get("start_ms"))
         duration = number(call.get("duration_ms"))
         nested = mapping(call.get("nested_queries"))
@@ -145,7 +147,7 @@ class Place:
 
 
 @dataclass(slots=True)
-class Row:
+class DispatchRow:
     """A dispatch kept in detail, as its lane, table row and details show it."""
 
     id: str
@@ -160,7 +162,7 @@ class Row:
     outside_ms: float | None
     gc_ms: float | None
     bar: Bar
-    receivers: tuple[Call, ...]
+    receivers: tuple[CallRow, ...]
     not_called: tuple[NotCalled, ...]
     kwargs: tuple[tuple[str, str], ...]
     model_context: tuple[tuple[str, str], ...]
@@ -168,7 +170,7 @@ class Row:
     error: Failure | None
     has_error: bool  # it raised, or one of its receivers did
     group: str
-    group_totals: Group | None
+    group_totals: GroupRow | None
     parent: str | None
     parent_receiver: str  # the receiver of the parent that sent it, if known
     # Where it sits among the others: see :class:`Place`.
@@ -238,10 +240,10 @@ class Row:
 
 def dispatch_rows(
     dispatches: Sequence[Document],
-    groups: dict[str | None, Group],
+    groups: dict[str | None, GroupRow],
     scale: Scale,
     sources: Sources,
-) -> list[Row]:
+) -> list[DispatchRow]:
     """The rows of ``dispatches``, in order; ``groups`` keyed by their id."""
     return [
         _row(dispatch, place, groups, scale, sources)
@@ -252,18 +254,18 @@ def dispatch_rows(
 def _row(
     dispatch: Document,
     place: Place,
-    groups: dict[str | None, Group],
+    groups: dict[str | None, GroupRow],
     scale: Scale,
     sources: Sources,
-) -> Row:
+) -> DispatchRow:
     signal = text(dispatch.get("signal"))
     start = number(dispatch.get("start_ms"))
     duration = number(dispatch.get("duration_ms"))
     calls = tuple(
-        Call.of(call, scale, sources) for call in objects(dispatch.get("receivers"))
+        CallRow.of(call, scale, sources) for call in objects(dispatch.get("receivers"))
     )
     error = failure(dispatch.get("error"), sources)
-    return Row(
+    return DispatchRow(
         id=text(dispatch.get("id")),
         signal=signal,
         sender=text(dispatch.get("sender")),
@@ -314,7 +316,7 @@ def _optional(value: object) -> float | None:
 
 
 def places(
-    dispatches: Sequence[Document], groups: dict[str | None, Group]
+    dispatches: Sequence[Document], groups: dict[str | None, GroupRow]
 ) -> list[Place]:
     """Where each dispatch sits, for dispatches in the order they were sent."""
     placing = _Placing(dispatches, groups)
@@ -331,7 +333,7 @@ class _Placing:
     """
 
     def __init__(
-        self, dispatches: Sequence[Document], groups: dict[str | None, Group]
+        self, dispatches: Sequence[Document], groups: dict[str | None, GroupRow]
     ) -> None:
         self.groups = groups
         self.kept = Counter(ident(dispatch.get("group")) for dispatch in dispatches)
@@ -386,7 +388,7 @@ class _Placing:
 
 
 def _errored(dispatch: Document) -> bool:
-    """Whether the dispatch or a receiver raised: :attr:`Row.has_error`, unbuilt."""
-    return failed(dispatch.get("error")) or any(
-        failed(call.get("error")) for call in objects(dispatch.get("receivers"))
+    """Whether the dispatch or a receiver raised (``DispatchRow.has_error``)."""
+    return is_error(dispatch.get("error")) or any(
+        is_error(call.get("error")) for call in objects(dispatch.get("receivers"))
     )

@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from signal_panel.analysis.reading import Document, number, objects, whole
 from signal_panel.sources.owners import rank
 from signal_panel.sources.signal_names import signal_family
-from signal_panel.view.model import (
-    Document,
-    Location,
-    Sources,
-    family_of,
-    ident,
-    number,
-    objects,
-    text,
-    whole,
-)
+from signal_panel.view.model import Location, Sources, family_of, ident, text
 
 # The Groups tab ---------------------------------------------------------------
 
@@ -36,7 +27,7 @@ class GroupReceiver:
 
 
 @dataclass(slots=True)
-class Group:
+class GroupRow:
     """Every dispatch with the same signal, sender and receivers."""
 
     id: str | None
@@ -52,7 +43,7 @@ class Group:
     errors: int
 
     @classmethod
-    def of(cls, group: Document) -> Group:
+    def of(cls, group: Document) -> GroupRow:
         signal = text(group.get("signal"))
         return cls(
             id=ident(group.get("id")),
@@ -83,9 +74,9 @@ class Group:
         return " ".join((self.signal, self.sender, self.family, *names)).lower()
 
 
-def groups_in(stats: Document) -> list[Group]:
+def groups_in(stats: Document) -> list[GroupRow]:
     """The document's groups, the most time-consuming first."""
-    every = [Group.of(group) for group in objects(stats.get("groups"))]
+    every = [GroupRow.of(group) for group in objects(stats.get("groups"))]
     return sorted(every, key=lambda group: -group.total_ms)
 
 
@@ -98,7 +89,7 @@ class Unrun:
 
 
 @dataclass(slots=True)
-class Orphan:
+class OrphanRow:
     """Sends of one signal and sender that found no receiver, and the
     receivers connected to that signal when the stats were built."""
 
@@ -115,9 +106,9 @@ class Orphan:
         return " ".join((self.signal, self.sender, family, *names)).lower()
 
 
-def orphans_in(stats: Document) -> list[Orphan]:
+def orphans_in(stats: Document) -> list[OrphanRow]:
     return [
-        Orphan(
+        OrphanRow(
             text(orphan.get("signal")),
             text(orphan.get("sender")),
             whole(orphan.get("count")),

@@ -4,7 +4,12 @@ tests/realproject/test_findings.py."""
 
 from __future__ import annotations
 
-from signal_panel.analysis.advice import ordered, per_run, sql_per_row_fix, sql_split
+from signal_panel.analysis.advice import (
+    per_run,
+    project_first,
+    sql_per_row_fix,
+    sql_split,
+)
 
 PROJECT = {"kind": "project", "distribution": None, "version": None}
 PACKAGE = {"kind": "package", "distribution": "pagesearch", "version": "1.4.2"}
@@ -21,7 +26,7 @@ def test_the_projects_findings_first_the_toolbars_dropped():
         {"title": "e", "owner": None},
         {"title": "f", "owner": PACKAGE},
     ]
-    assert [f["title"] for f in ordered(found)] == ["c", "e", "a", "f", "d"]
+    assert [f["title"] for f in project_first(found)] == ["c", "e", "a", "f", "d"]
 
 
 def test_whose_sql_per_run():

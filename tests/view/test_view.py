@@ -405,7 +405,7 @@ def test_a_recorded_traceback_opens_on_the_receiver():
     [(_, machinery)] = page.find("details", class_="djdt-sp-machinery")
     assert "django/dispatch/dispatcher.py:" in machinery
     shown = page.texts("pre", class_="djdt-sp-traceback")[-1]
-    assert shown.startswith("test_view.py:")  # tests.settings.BASE_DIR is tests/
+    assert shown.startswith("view/test_view.py:")  # tests.settings.BASE_DIR: tests/
     assert "in raising raise ValueError" in shown
 
 

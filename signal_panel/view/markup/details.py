@@ -14,8 +14,8 @@ from django.utils.translation import gettext, ngettext
 from signal_panel.view.markup.labels import NOTHING, Labels, breakable, join, repeat
 from signal_panel.view.markup.source import source, traceback
 from signal_panel.view.model import Failure
-from signal_panel.view.rows import REQUEST_STARTED, Call, Row
-from signal_panel.view.tables import Group
+from signal_panel.view.rows import REQUEST_STARTED, CallRow, DispatchRow
+from signal_panel.view.tables import GroupRow
 
 # request_started's keyword argument that describes the request.
 REQUEST_HANDLES = frozenset({"environ", "scope"})
@@ -96,7 +96,7 @@ RAISED = (
 )
 
 
-def details(row: Row, labels: Labels) -> SafeString:
+def details(row: DispatchRow, labels: Labels) -> SafeString:
     """Facts, model context, keyword arguments, receivers, and what was raised."""
     return format_html(
         DETAILS,
@@ -129,14 +129,14 @@ def details(row: Row, labels: Labels) -> SafeString:
 # Facts ----------------------------------------------------------------------------
 
 
-def _sent_from(row: Row, labels: Labels) -> SafeString:
+def _sent_from(row: DispatchRow, labels: Labels) -> SafeString:
     site = row.call_site
     if site is None:
         return format_html(NOT_RECORDED, labels.not_recorded)
     return format_html(SENT_FROM, source(site.location), labels.in_word, site.function)
 
 
-def _timing(row: Row, labels: Labels) -> SafeString:
+def _timing(row: DispatchRow, labels: Labels) -> SafeString:
     """Where a dispatch's time went that its receivers do not explain: the
     time outside them, and the garbage collector's pauses during it."""
     if row.outside_ms is None:
@@ -152,7 +152,7 @@ def _timing(row: Row, labels: Labels) -> SafeString:
     )
 
 
-def _relations(row: Row, labels: Labels) -> SafeString:
+def _relations(row: DispatchRow, labels: Labels) -> SafeString:
     """The dispatch it was sent from, those sent from it, its group."""
     facts: list[tuple[SafeString, SafeString | str]] = []
     if row.parent is not None:
@@ -170,7 +170,7 @@ def _relations(row: Row, labels: Labels) -> SafeString:
     return repeat(FACT, facts)
 
 
-def _inside(row: Row, labels: Labels) -> SafeString:
+def _inside(row: DispatchRow, labels: Labels) -> SafeString:
     """A button to the dispatch this one was sent from, if that was kept,
     and the receiver of it that sent this one."""
     if row.parent_signal:
@@ -182,7 +182,7 @@ def _inside(row: Row, labels: Labels) -> SafeString:
     return inside
 
 
-def _group_text(group: Group, labels: Labels) -> str:
+def _group_text(group: GroupRow, labels: Labels) -> str:
     return labels.group_totals % {
         "count": group.count,
         "detailed": group.detailed,
@@ -195,14 +195,14 @@ def _group_text(group: Group, labels: Labels) -> str:
 # Arguments --------------------------------------------------------------------
 
 
-def _context(row: Row) -> SafeString:
+def _context(row: DispatchRow) -> SafeString:
     """Model-signal fields (``created``, ``update_fields``, ...) as chips."""
     if not row.model_context:
         return NOTHING
     return format_html(CONTEXT, repeat(CHIP, row.model_context))
 
 
-def _kwargs(row: Row, labels: Labels) -> SafeString:
+def _kwargs(row: DispatchRow, labels: Labels) -> SafeString:
     """The keyword arguments the model-context chips above do not show."""
     chips = set(row.model_context)
     rest = [pair for pair in row.kwargs if pair not in chips]
@@ -216,7 +216,7 @@ def _kwargs(row: Row, labels: Labels) -> SafeString:
     )
 
 
-def _panel_links(row: Row, key: str, labels: Labels) -> SafeString:
+def _panel_links(row: DispatchRow, key: str, labels: Labels) -> SafeString:
     """Next to request_started's WSGI environ or ASGI scope: the toolbar's
     Request and Headers panels, which show that request in full."""
     if row.signal != REQUEST_STARTED or key not in REQUEST_HANDLES:
@@ -227,7 +227,7 @@ def _panel_links(row: Row, key: str, labels: Labels) -> SafeString:
 # Receivers --------------------------------------------------------------------
 
 
-def _calls(row: Row, labels: Labels) -> SafeString:
+def _calls(row: DispatchRow, labels: Labels) -> SafeString:
     if not row.receivers:
         return format_html(NONE_TO_SHOW, labels.none)
     return format_html(
@@ -241,7 +241,7 @@ def _calls(row: Row, labels: Labels) -> SafeString:
     )
 
 
-def _call(call: Call, labels: Labels) -> SafeString:
+def _call(call: CallRow, labels: Labels) -> SafeString:
     name = breakable(call.name)
     cells = {
         "name": format_html(ASYNC_NAME, name) if call.is_async else name,
@@ -254,7 +254,7 @@ def _call(call: Call, labels: Labels) -> SafeString:
     return format_html(RETURNED, result=call.result, **cells)
 
 
-def _queries(call: Call, labels: Labels) -> SafeString | str:
+def _queries(call: CallRow, labels: Labels) -> SafeString | str:
     """Per database alias: count and time; then those of nested dispatches."""
     if not call.queries and not call.nested_query_count and not call.tasks:
         return "0"
@@ -285,7 +285,7 @@ def _queries(call: Call, labels: Labels) -> SafeString | str:
     return join(lines, "<br>")
 
 
-def _not_called(row: Row, labels: Labels) -> SafeString:
+def _not_called(row: DispatchRow, labels: Labels) -> SafeString:
     if not row.not_called:
         return NOTHING
     entries = [(receiver.name, receiver.reason) for receiver in row.not_called]
@@ -299,7 +299,7 @@ def _not_called(row: Row, labels: Labels) -> SafeString:
 # Exceptions -------------------------------------------------------------------
 
 
-def _raised(row: Row, labels: Labels) -> SafeString:
+def _raised(row: DispatchRow, labels: Labels) -> SafeString:
     """The exception that propagated out of the send, if any."""
     error = row.error
     if error is None:

@@ -22,7 +22,7 @@ from signal_panel.view.markup.labels import (
     join,
     repeat,
 )
-from signal_panel.view.rows import Call, Row
+from signal_panel.view.rows import CallRow, DispatchRow
 
 # The timeline ------------------------------------------------------------------
 
@@ -46,12 +46,12 @@ RECEIVER_BAR = (
 )
 
 
-def markers(rows: list[Row]) -> SafeString:
+def markers(rows: list[DispatchRow]) -> SafeString:
     """Dashed lines at ``request_started`` and ``request_finished``, for every lane."""
     return repeat(MARKER, [(row.bar.x, row.bar.x) for row in rows if row.anchor])
 
 
-def lanes(rows: list[Row], labels: Labels) -> SafeString:
+def lanes(rows: list[DispatchRow], labels: Labels) -> SafeString:
     """The timeline's lanes; the first is the timeline's one tab stop."""
     marked = markers(rows)
     return join(
@@ -59,7 +59,9 @@ def lanes(rows: list[Row], labels: Labels) -> SafeString:
     )
 
 
-def lane(row: Row, labels: Labels, markers: SafeString, first: bool) -> SafeString:
+def lane(
+    row: DispatchRow, labels: Labels, markers: SafeString, first: bool
+) -> SafeString:
     return format_html(
         LANE,
         **_identity(row),
@@ -78,7 +80,7 @@ def lane(row: Row, labels: Labels, markers: SafeString, first: bool) -> SafeStri
     )
 
 
-def _identity(row: Row) -> dict[str, SafeString | str]:
+def _identity(row: DispatchRow) -> dict[str, SafeString | str]:
     """What a dispatch's lane and table row share: its id, family and state."""
     return {
         "id": row.id,
@@ -88,7 +90,7 @@ def _identity(row: Row) -> dict[str, SafeString | str]:
     }
 
 
-def _tooltip(row: Row, labels: Labels) -> str:
+def _tooltip(row: DispatchRow, labels: Labels) -> str:
     text = labels.tooltip % {
         "signal": row.signal,
         "sender": row.sender,
@@ -98,7 +100,7 @@ def _tooltip(row: Row, labels: Labels) -> str:
     return text + labels.error_suffix if row.has_error else text
 
 
-def _receiver_bar(call: Call, labels: Labels) -> tuple[str, str, str, str]:
+def _receiver_bar(call: CallRow, labels: Labels) -> tuple[str, str, str, str]:
     """A receiver's bar under its dispatch's: class, x, width, tooltip."""
     title = f"{call.name} — {labels.number(call.duration_ms, 3)} ms"
     if call.error:
@@ -153,12 +155,14 @@ REPEATS_BUTTON = (
 )
 
 
-def dispatch_table_rows(rows: list[Row], labels: Labels, panel_id: str) -> SafeString:
+def dispatch_table_rows(
+    rows: list[DispatchRow], labels: Labels, panel_id: str
+) -> SafeString:
     escaped_id = conditional_escape(panel_id)  # once, not once per row
     return join(dispatch_row(row, labels, escaped_id) for row in rows)
 
 
-def dispatch_row(row: Row, labels: Labels, panel_id: str) -> SafeString:
+def dispatch_row(row: DispatchRow, labels: Labels, panel_id: str) -> SafeString:
     """A dispatch's table row and its (hidden) details row, in one row group."""
     return format_html(
         DISPATCH,
@@ -182,7 +186,7 @@ def dispatch_row(row: Row, labels: Labels, panel_id: str) -> SafeString:
     )
 
 
-def _essentials(row: Row) -> SafeString:
+def _essentials(row: DispatchRow) -> SafeString:
     """A model signal's ``action``, ``created`` and ``pk_set`` size, in the row."""
     shown = row.essentials
     if not shown:
@@ -190,7 +194,7 @@ def _essentials(row: Row) -> SafeString:
     return format_html(ESSENTIALS, repeat(ESSENTIAL, shown))
 
 
-def _receiver_names(row: Row, labels: Labels) -> SafeString:
+def _receiver_names(row: DispatchRow, labels: Labels) -> SafeString:
     if not row.receivers:
         return format_html(NO_RECEIVER, labels.none)
     return repeat(
@@ -202,7 +206,7 @@ def _receiver_names(row: Row, labels: Labels) -> SafeString:
     )
 
 
-def _signal_cell(row: Row, labels: Labels) -> SafeString:
+def _signal_cell(row: DispatchRow, labels: Labels) -> SafeString:
     """Indented name and module, then tags: send method, error, repeats."""
     cell = format_html(
         SIGNAL_CELL,
@@ -220,7 +224,7 @@ def _signal_cell(row: Row, labels: Labels) -> SafeString:
     return cell + _repeat_tags(row, labels)
 
 
-def _repeat_tags(row: Row, labels: Labels) -> SafeString:
+def _repeat_tags(row: DispatchRow, labels: Labels) -> SafeString:
     """On a group's first dispatch, the group's size and its folded repeats.
 
     They read as one phrase that adds up: "&times;31 sends" (the group's sends in

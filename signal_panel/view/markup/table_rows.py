@@ -20,7 +20,7 @@ from signal_panel.view.markup.labels import (
     join,
 )
 from signal_panel.view.markup.source import source
-from signal_panel.view.tables import Group, RegisteredReceiver, RegistryEntry
+from signal_panel.view.tables import GroupRow, RegisteredReceiver, RegistryEntry
 
 # The Groups tab ---------------------------------------------------------------
 
@@ -40,11 +40,11 @@ GROUP_RECEIVER = '<code class="djdt-sp-receiver">{}</code> <small>{}{} ms{}</sma
 RUNS = "{}&times;, "
 
 
-def group_rows(groups: list[Group], labels: Labels) -> SafeString:
+def group_rows(groups: list[GroupRow], labels: Labels) -> SafeString:
     return join(group_row(group, labels) for group in groups)
 
 
-def group_row(group: Group, labels: Labels) -> SafeString:
+def group_row(group: GroupRow, labels: Labels) -> SafeString:
     """A group's totals, and each receiver's share of them."""
     receivers = join(
         (
