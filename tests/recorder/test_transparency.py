@@ -78,7 +78,7 @@ def test_stacklevels_point_where_they_would_without_recording(
         # A frame of the recorder between Django and the receiver.
         assert sites != plain_sites
         assert any(
-            filename.endswith(os.path.join("signal_panel", "probes.py"))
+            filename.endswith(os.path.join("signal_panel", "recorder", "probes.py"))
             for _, filename, _ in sites
         )
 
