@@ -243,11 +243,12 @@ def compiled_sources(source: str, slots: CallSlots) -> dict[str, str | None]:
         if made and recorded_parallel(func):
             texts[RUN_PARALLEL] = ast.unparse(func)
             runners.add(RUN_PARALLEL)
-    [signal] = [
+    signals = [
         n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Signal"
     ]
     methods = {
         n.name: n
+        for signal in signals[-1:]  # The one Python keeps, if several.
         for n in signal.body
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
