@@ -40,11 +40,15 @@ PARTS = [
 INSIDE = {
     "sources": [{"trees", "owners"}, {"signal_names"}],
     "recorder": [
-        {"state", "gc_pauses", "compiler.source", "compiler.rewrite"},
+        {"state", "gc_pauses", "compiler.contracts"},
+        {"compiler.source", "compiler.rewrite"},
         {"inflight", "compiler"},
         {"dispatch", "queries"},
         {"async_receivers", "probes"},
         {"instrument"},
+        # The maintainer's view of the compiled code: the compiler, fed
+        # instrument's layout of a call.
+        {"compiler.__main__"},
     ],
     "recording": [{"ignored", "inline_tasks", "records"}, {"base"}],
     "analysis": [
@@ -251,9 +255,12 @@ def test_no_family_of_three_modules_sharing_a_prefix():
 
 
 def test_the_compiler_imports_nothing_else_of_the_package():
+    """Its command line (``__main__``) aside, which prints what the recorder
+    compiles."""
     graph = import_graph(PACKAGE)
     for name in (
         "recorder.compiler",
+        "recorder.compiler.contracts",
         "recorder.compiler.source",
         "recorder.compiler.rewrite",
     ):

@@ -23,6 +23,8 @@ from typing import Any
 from signal_panel.recorder import state
 from signal_panel.recorder.dispatch import fail
 from signal_panel.recorder.inflight import (
+    RECEIVER,
+    SIZE,
     START,
     TOKEN,
     Call,
@@ -78,7 +80,11 @@ def _new_call(dispatch: Dispatch | None, receiver: Any) -> Call:
             return call
     except Exception as exc:
         fail(state.active(), exc)
-    return [receiver, None, 0.0, None, None, None, None, None, None, None]
+    # Not new_call(), which may be what failed: a call no dispatch holds.
+    call = [None] * SIZE
+    call[RECEIVER] = receiver
+    call[START] = 0.0
+    return call
 
 
 def _leave(call: Call) -> None:

@@ -5,7 +5,8 @@ in them, see ``compiler``) call these functions, in Django's own frame:
 
     begin()          a Dispatch for this send, made the current one
     started()        Django resolved these receivers: the recordings open it
-    ...              each sync receiver's call is timed inline (``calls``)
+    ...              each sync receiver's call is timed inline (a call of
+                     ``inflight``, written by the compiled code)
     failed()         ... unless it raised
     end()            the send returned or raised: the recordings record it
 
@@ -123,7 +124,8 @@ def begin(
         dispatch.sender_id = sender_id
         dispatch.key = next(_keys)
         # The dispatch, or the receiver's call, this one is nested in; and
-        # id() of the dispatch it is nested in (the recordings number them).
+        # the key of the dispatch it is nested in (a call's OWNER), by which
+        # the recordings find its number.
         parent = _current()
         if parent is None:
             dispatch.parent_key = None

@@ -2,8 +2,10 @@
 
 A :class:`Dispatch` is one call of ``send``/``send_robust``/``asend``/
 ``asend_robust`` while something records it. Each receiver's run inside it
-is a *call*: a plain list, cheap to make on every send, in this layout
-(:data:`RECEIVER` … :data:`OWNER` name its places)::
+is a *call*: a plain list of :data:`SIZE` slots, cheap to make on every
+send, in this layout (:data:`RECEIVER` … :data:`OWNER` name its places: the
+one definition of it, which every module indexing a call uses, and which
+``instrument`` hands the compiler as ``compiler.CallSlots``)::
 
     [receiver, index, start, stop, result, error, queries, nested, token, owner]
 
@@ -15,8 +17,9 @@ is a *call*: a plain list, cheap to make on every send, in this layout
 - ``queries``: ``{alias: [count, seconds]}`` of its own SQL; ``nested``:
   ``[count, seconds]`` of the SQL of dispatches sent from inside it;
 - ``token``: an async call is the context's current one while it runs,
-  ``token`` resets that; ``owner``: ``id()`` of its dispatch, the parent of
-  dispatches sent from inside an async call.
+  ``token`` resets that; ``owner``: the ``key`` of its dispatch (None for a
+  sync receiver of a compiled send), the parent of dispatches sent from
+  inside an async call.
 
 The timing rule of every receiver: :func:`new_call` starts it,
 :func:`returned` or :func:`raised` ends it. The compiled copies of Django's
@@ -24,7 +27,8 @@ send methods (``compiler.rewrite``) write the same places inline for sync
 receivers, where a function call would be most of the cost.
 
 Both a dispatch and its calls hold the user's own objects only until the
-send ends, when the recordings have copied what they keep (``records``).
+send ends, when the recordings have copied what they keep
+(``recording.records``).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from django.dispatch import Signal
 
 from signal_panel.recorder.state import Sink
 
-RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER = range(10)
+SIZE = 10
+RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER = range(SIZE)
 Call = list[Any]
 # A dispatch's receivers and connections until Django has resolved them.
 EMPTY: list[Any] = []
@@ -44,6 +49,8 @@ EMPTY: list[Any] = []
 
 def new_call(receiver: Any, index: int | None, owner: int | None) -> Call:
     """A call of ``receiver``, starting now."""
+    # In the order of the places above (a literal: on every async receiver's
+    # and probe's call; tests/recorder/test_contracts.py checks the order).
     return [receiver, index, perf_counter(), None, None, None, None, None, None, owner]
 
 

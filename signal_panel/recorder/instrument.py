@@ -26,6 +26,7 @@ from signal_panel.recorder import (
     compiler,
     dispatch,
     gc_pauses,
+    inflight,
     probes,
     queries,
     state,
@@ -39,7 +40,15 @@ _install_lock = threading.Lock()
 # method with the recorder compiled in), "gated" (Django's method with a gate
 # that records through probes) or "wrapper" (a plain wrapper).
 _kinds: dict[Callable[..., Any], str] = {}
-LIVE_RECEIVERS = "_live_receivers"
+LIVE_RECEIVERS = compiler.LIVE_RECEIVERS
+# Where the compiled copies write a sync receiver's call: inflight's layout.
+CALL_SLOTS = compiler.CallSlots(
+    size=inflight.SIZE,
+    receiver=inflight.RECEIVER,
+    start=inflight.START,
+    stop=inflight.STOP,
+    result=inflight.RESULT,
+)
 
 
 def install(mode: str | None = None) -> None:
@@ -96,45 +105,49 @@ def _methods(mode: str) -> dict[str, Callable[..., Any]]:
             method = _gated(name)
         found[name] = method or _wrapper(name)
     if any(_kinds[method] != "compiled" for method in found.values()):
-        hooks = {"probing": probes.probing, "record": probes.probe_receivers}
+        hooks = compiler.ProbingHooks(
+            probing=probes.probing, record=probes.probe_receivers
+        )
         live = _original[LIVE_RECEIVERS]
         gated = None
         if mode != "wrappers":
-            gated = compiler.compile_gated(LIVE_RECEIVERS, live, hooks, __name__)
+            gated = compiler.compile_probing(live, hooks, __name__)
         found[LIVE_RECEIVERS] = gated or probes.live_receivers_wrapper(live)
     return found
 
 
-def _hooks() -> dict[str, Any]:
+def _hooks() -> compiler.SendHooks:
     """The hot path's functions, for the compiled copies."""
-    return {
-        "recordings": state.recordings,
-        "request_started": request_started,
-        "request_finished": request_finished,
-        "begin": dispatch.begin,
-        "end": dispatch.end,
-        "finished": dispatch.finished,
-        "started": dispatch.started,
-        "clock": perf_counter,
-        "failed": dispatch.failed,
-        "aenter": async_receivers.aenter,
-        "adone": async_receivers.adone,
-        "afailed": async_receivers.afailed,
-        "parallel": async_receivers.parallel,
-    }
+    return compiler.SendHooks(
+        recordings=state.recordings,
+        request_started=request_started,
+        request_finished=request_finished,
+        begin=dispatch.begin,
+        end=dispatch.end,
+        finished=dispatch.finished,
+        started=dispatch.started,
+        clock=perf_counter,
+        failed=dispatch.failed,
+        aenter=async_receivers.aenter,
+        adone=async_receivers.adone,
+        afailed=async_receivers.afailed,
+        parallel=async_receivers.parallel,
+    )
 
 
 def _compiled(name: str, runners: frozenset[str]) -> Callable[..., Any] | None:
-    method = compiler.compile_send(name, _original[name], _hooks(), __name__, runners)
+    method = compiler.compile_send(
+        name, _original[name], _hooks(), CALL_SLOTS, __name__, runners
+    )
     return _kind(method, "compiled")
 
 
 def _gated(name: str) -> Callable[..., Any] | None:
-    hooks = {
-        "recordings": state.recordings,
-        "request_started": request_started,
-        "record": probes.record_async if name.startswith("a") else probes.record_sync,
-    }
+    hooks = compiler.GateHooks(
+        recordings=state.recordings,
+        request_started=request_started,
+        record=probes.record_async if name.startswith("a") else probes.record_sync,
+    )
     method = compiler.compile_gated(name, _original[name], hooks, __name__)
     return _kind(method, "gated")
 

@@ -109,14 +109,16 @@ def hooks():
 
 
 def compile_send(name, original):
-    return compiler.compile_send(name, original, hooks(), "tests")
+    return compiler.compile_send(
+        name, original, hooks(), instrument.CALL_SLOTS, "tests"
+    )
 
 
 def compile_gated(name, original):
     return compiler.compile_gated(
         name,
         original,
-        {"recordings": None, "request_started": None, "record": None},
+        compiler.GateHooks(recordings=None, request_started=None, record=None),
         "tests",
     )
 

@@ -1,12 +1,13 @@
 """Rewrite a copy of Django's send method body to report to the recorder.
 
-The statement resolving the receivers reports them (``started``); each sync
-receiver's call is timed where Django makes it (``enter``, ``done``,
-``failed``), each ``x = await receiver(...)`` too (``aenter``, ``adone``,
-``afailed``); where Django hands the async receivers' coroutines to a runner
-(``asyncio.gather``, ``_run_parallel``), ``parallel`` runs them timed. The
-inserted statements carry the line of the statement they stand for, and
-Django's own statements keep their lines and columns.
+The statement resolving the receivers reports them (hook ``started``); each
+sync receiver's call is timed where Django makes it, written inline into a
+call laid out as :class:`CallSlots` says (hooks ``clock``, ``failed``); each
+``x = await receiver(...)`` too (``aenter``, ``adone``, ``afailed``); where
+Django hands the async receivers' coroutines to a runner (``asyncio.gather``,
+``_run_parallel``), ``parallel`` runs them timed. The inserted statements
+carry the line of the statement they stand for, and Django's own statements
+keep their lines and columns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import ast
 import copy
 from typing import Any
 
+from signal_panel.recorder.compiler.contracts import CallSlots
+
 PREFIX = "_sp_"
+
 
 # Around Django's ``a, b = self._live_receivers(sender)``: a copy of the
 # connection list before Django resolves (``connect()`` and ``disconnect()``
@@ -33,12 +37,12 @@ _sp_connected = None
 """
 
 # Around Django's ``response = receiver(signal=self, sender=sender, **named)``:
-# the receiver's call (the list of signal_panel.recorder.inflight: receiver, index,
-# start, stop, result, error, queries, nested, token, owner), written inline,
-# for a function call per receiver would be most of the cost; it is the
-# running one (for its SQL and the sends it makes) while the receiver runs.
+# the receiver's call (a list laid out as CallSlots says: see
+# timed_sync_template), written inline, for a function call per receiver
+# would be most of the cost; it is the running one (for its SQL and the
+# sends it makes) while the receiver runs.
 _TIMED_SYNC = """
-_sp_call = [RECEIVER, None, _sp_clock(), None, None, None, None, None, None, None]
+_sp_call = {new_call}
 _sp_d.calls.append(_sp_call)
 _sp_d.running = _sp_call
 try:
@@ -46,8 +50,8 @@ try:
 except BaseException as _sp_exc:
     _sp_failed(_sp_d, _sp_call, _sp_exc)
     raise
-_sp_call[3] = _sp_clock()
-_sp_call[4] = RESPONSE
+_sp_call[{stop}] = _sp_clock()
+_sp_call[{result}] = RESPONSE
 _sp_d.running = None
 """
 # Around ``response = await receiver(...)`` or ``results[i] = await coro``:
@@ -63,7 +67,19 @@ _sp_adone(_sp_d, _sp_call, RESPONSE)
 """
 
 
-def instrument(body: list[ast.stmt], runners: frozenset[str]) -> bool:
+def timed_sync_template(slots: CallSlots) -> str:
+    """The statements around a sync receiver's call, with the call's slots
+    in ``slots``' places: a new call ``[RECEIVER, None, _sp_clock(), ...]``,
+    then ``_sp_call[stop]`` and ``_sp_call[result]`` written after it."""
+    items = ["None"] * slots.size
+    items[slots.receiver] = "RECEIVER"
+    items[slots.start] = "_sp_clock()"
+    return _TIMED_SYNC.format(
+        new_call=f"[{', '.join(items)}]", stop=slots.stop, result=slots.result
+    )
+
+
+def instrument(body: list[ast.stmt], runners: frozenset[str], slots: CallSlots) -> bool:
     """Rewrite, in place, a copy of a send method's body to report to the
     recorder; False if it has a shape this module does not know.
 
@@ -78,6 +94,7 @@ def instrument(body: list[ast.stmt], runners: frozenset[str]) -> bool:
     if lists is None:
         return False
     sync_list, async_list = lists
+    sync_template = timed_sync_template(slots)
     timed = 0
     for node in ast.walk(root):
         if isinstance(node, ast.For) and _loops_over(node, sync_list):
@@ -86,7 +103,7 @@ def instrument(body: list[ast.stmt], runners: frozenset[str]) -> bool:
                 statements[:] = [
                     new
                     for statement in statements
-                    for new in _time_sync_call(statement, receiver)
+                    for new in _time_sync_call(statement, receiver, sync_template)
                 ]
     for statements in statement_lists(root):
         statements[:] = [
@@ -176,8 +193,9 @@ def statement_lists(root: ast.AST) -> list[list[ast.stmt]]:
     ]
 
 
-def _time_sync_call(statement: ast.stmt, receiver: str) -> list[ast.stmt]:
-    """``response = receiver(...)`` timed, or the statement as it is."""
+def _time_sync_call(statement: ast.stmt, receiver: str, source: str) -> list[ast.stmt]:
+    """``response = receiver(...)`` timed by the template ``source``, or the
+    statement as it is."""
     if not (
         isinstance(statement, ast.Assign)
         and len(statement.targets) == 1
@@ -187,7 +205,7 @@ def _time_sync_call(statement: ast.stmt, receiver: str) -> list[ast.stmt]:
     ):
         return [statement]
     statement.value._sp_handled = True  # type: ignore[attr-defined]
-    return timed(statement, ast.Name(receiver, ast.Load()), _TIMED_SYNC)
+    return timed(statement, ast.Name(receiver, ast.Load()), source)
 
 
 def _time_async_call(statement: ast.stmt) -> list[ast.stmt]:

@@ -60,20 +60,27 @@ def parse(original: Any, name: str, qualname: str | None = None) -> FunctionNode
     func = _find_node(tree, code)
     if func is None or not same_code(_find_code(compiled, code), code):
         return None
+    if not has_expected_signature(func, name, method=qualname is None):
+        return None
+    return copy.deepcopy(func)
+
+
+def has_expected_signature(func: FunctionNode, name: str, method: bool = True) -> bool:
+    """Whether ``func`` is Django's ``name`` as the copies expect it: a
+    method ``(self, sender, **named)`` (``_live_receivers``: ``(self,
+    sender)``), or the function ``_run_parallel(*coros)``; undecorated."""
     kwarg = None if name in ("_live_receivers", "_run_parallel") else "named"
     args = func.args
-    if (
+    return not (
         func.name != name
         or func.decorator_list
-        or [arg.arg for arg in args.args] != ([] if qualname else ["self", "sender"])
+        or [arg.arg for arg in args.args] != (["self", "sender"] if method else [])
         or args.posonlyargs
         or args.kwonlyargs
         or args.defaults
         or (args.vararg is not None) != (name == "_run_parallel")
         or getattr(args.kwarg, "arg", None) != kwarg
-    ):
-        return None
-    return copy.deepcopy(func)
+    )
 
 
 def same_code(found: types.CodeType | None, loaded: types.CodeType) -> bool:
