@@ -38,6 +38,7 @@ _VALIDATORS = {
         "scheme is an editor's, file, http or https",
     ),
     "HIDE_KEYS": (_is_str_list, "a list of regular expressions"),
+    "THREADS": (lambda v: isinstance(v, bool), "True or False"),
     "INSTRUMENTATION": (
         lambda v: v in INSTRUMENTATIONS,
         " or ".join(repr(name) for name in INSTRUMENTATIONS),

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     # with the recorder in them, when they can be verified; "wrappers": never
     # compile, wrap Django's methods instead (see docs/compatibility.md).
     "INSTRUMENTATION": "auto",
+    # Record the sends of threads started inside a recording (Thread.start,
+    # ThreadPoolExecutor.submit) in it, marked with the thread's name.
+    "THREADS": True,
 }
 INSTRUMENTATIONS = ("auto", "wrappers")
 
@@ -53,6 +56,7 @@ class Config:
     editor_url: str | None = DEFAULTS["EDITOR_URL"]
     hide_keys: tuple[str, ...] = tuple(DEFAULTS["HIDE_KEYS"])
     instrumentation: str = DEFAULTS["INSTRUMENTATION"]
+    threads: bool = DEFAULTS["THREADS"]
 
     def __post_init__(self) -> None:
         # Lists (as in the setting) become tuples: a Config is hashable.
@@ -85,6 +89,7 @@ def get_config() -> Config:
         editor_url=merged["EDITOR_URL"],
         hide_keys=tuple(merged["HIDE_KEYS"]),
         instrumentation=merged["INSTRUMENTATION"],
+        threads=merged["THREADS"],
     )
 
 

@@ -43,7 +43,7 @@ INSIDE = {
         {"state", "gc_pauses", "compiler.contracts"},
         {"compiler.source", "compiler.rewrite"},
         {"inflight", "compiler"},
-        {"dispatch", "queries"},
+        {"dispatch", "queries", "threads"},
         {"async_receivers", "probes"},
         {"instrument"},
         # The maintainer's view of the compiled code: the compiler, fed

@@ -40,6 +40,9 @@ class Recorded(Protocol):
     groups: dict[tuple[int, ...], Group]
     orphans: dict[tuple[int, int], Orphan]
     failures: list[str]
+    # Threads started inside it (``recorder.threads``).
+    threads_at_end: int
+    after_end: int
 
 
 class Process(Protocol):
@@ -167,6 +170,10 @@ def to_stats(
                 d["signal"] == "django.core.signals.request_finished"
                 for d in dispatches
             ),
+            # Threads started inside it and still running when it ended, and
+            # the sends such threads made after the end (not recorded).
+            "threads_at_end": recording.threads_at_end,
+            "after_end": recording.after_end,
         },
         "dispatches": dispatches,
         "groups": groups,
@@ -231,6 +238,7 @@ def _dispatch(
         "receivers": [_call(call, origin, ms) for call in record.calls],
         "not_called": record.not_called,
         "error": record.error,
+        **({"thread": record.thread} if record.thread is not None else {}),
     }
 
 

@@ -30,6 +30,7 @@ from signal_panel.recorder import (
     probes,
     queries,
     state,
+    threads,
 )
 from signal_panel.sources import trees
 
@@ -68,6 +69,7 @@ def install(mode: str | None = None) -> None:
                 setattr(Signal, name, method)
     queries.install()
     gc_pauses.install()
+    threads.install()
 
 
 def is_installed() -> bool:

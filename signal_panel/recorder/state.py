@@ -5,7 +5,8 @@ Two context variables, so that each thread, asyncio task and
 (or ``record_signals()`` block) it belongs to. Only the functions here write
 them: ``push``/``pop`` for a ``with`` block, ``replace`` for a request's
 recording (opened and closed by ``lifecycle``), ``set_current`` and
-``reset_current`` for the hot path.
+``reset_current`` for the hot path, ``enter``/``leave`` around a thread's run
+(``threads``: a new thread starts with an empty context).
 """
 
 from __future__ import annotations
@@ -81,3 +82,18 @@ def replace(recordings: tuple[Sink, ...]) -> None:
     """Make ``recordings`` this context's (a request's, opened and closed in
     receivers of the request signals, where no token can be kept)."""
     _recordings.set(recordings or None)
+
+
+def enter(
+    recordings: tuple[Sink, ...], current: Any
+) -> tuple[Token[tuple[Sink, ...] | None], Token[Any]]:
+    """Make ``recordings`` and the ``current`` call this context's, until
+    :func:`leave` (a thread started inside a recording, see ``threads``)."""
+    return _recordings.set(recordings), _current.set(current)
+
+
+def leave(tokens: tuple[Token[tuple[Sink, ...] | None], Token[Any]]) -> None:
+    """Undo the :func:`enter` that returned ``tokens``."""
+    recordings, current = tokens
+    _current.reset(current)
+    _recordings.reset(recordings)

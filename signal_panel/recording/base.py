@@ -15,6 +15,7 @@ above this layer: :class:`signal_panel.api.Recording` adds them.
 from __future__ import annotations
 
 import itertools
+import threading
 from time import perf_counter
 from types import MethodType
 from typing import Any
@@ -109,6 +110,13 @@ class BaseRecording:
         # Tasks an immediate backend runs inside receivers: their SQL apart.
         self.tasks = InlineTasks()
         self.task_signals = self.tasks.signals
+        # Threads started inside it (``recorder.threads``): the names of the
+        # threads of its open dispatches sent there, by key; the threads
+        # running now (idents), how many when it ended; sends after it ended.
+        self.threaded: dict[int, str] = {}
+        self.threads_running: set[int] = set()
+        self.threads_at_end = 0
+        self.after_end = 0
 
     # Fed by the hot path (dispatch).
 
@@ -272,7 +280,50 @@ class BaseRecording:
         record = DispatchRecord(dispatch, group, kwargs, number, parent)
         if group.sender is MANY_SENDERS:
             record.sender = self.describe_sender(dispatch.sender)
+        if self.threaded:
+            record.thread = self.threaded.get(dispatch.key)
         return record
+
+    # Fed from threads started inside it (``recorder.threads``).
+
+    def number_of(self, key: int) -> int | None:
+        """The number of the open dispatch ``key``, if this records it."""
+        entry = self._open.get(key)
+        return None if entry is None else entry[2]
+
+    def start_in_thread(
+        self, dispatch: Dispatch, thread: str, origin: tuple[int, int] | None
+    ) -> None:
+        """:meth:`start` for a send in the thread named ``thread``; ``origin``:
+        the key and number of the dispatch it was started in, its parent
+        even once ended (a thread nobody waits for)."""
+        self.threaded[dispatch.key] = thread
+        self.start(dispatch)
+        entry = self._open.get(dispatch.key)
+        if (
+            entry is not None
+            and origin is not None
+            and entry[3] is None
+            and dispatch.parent_key == origin[0]
+        ):
+            group, record, number, _ = entry
+            self._open[dispatch.key] = (group, record, number, origin[1])
+            if record is not None:
+                record.parent_id = origin[1]
+
+    def finish_in_thread(self, dispatch: Dispatch) -> None:
+        self.finish(dispatch)
+        self.threaded.pop(dispatch.key, None)
+
+    def thread_started(self) -> None:
+        self.threads_running.add(threading.get_ident())
+
+    def thread_done(self) -> None:
+        self.threads_running.discard(threading.get_ident())
+
+    def count_after_end(self) -> None:
+        """A thread started inside it sent a signal after it ended."""
+        self.after_end += 1
 
     def fail(self, exc: BaseException) -> None:
         """The recorder itself failed; the user's send went on regardless."""
@@ -329,6 +380,7 @@ class BaseRecording:
         if self.end is None:
             self.end = perf_counter()
             self.gc = gc_pauses.total - self.gc_origin
+            self.threads_at_end = len(self.threads_running)
 
     @property
     def complete(self) -> bool:

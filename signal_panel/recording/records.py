@@ -119,6 +119,7 @@ class DispatchRecord:
         "signal",
         "signal_name",
         "start",
+        "thread",
     )
 
     def __init__(
@@ -155,6 +156,9 @@ class DispatchRecord:
         self.not_called: list[dict[str, str]] = []
         self.error: dict[str, Any] | None = None
         self.group = group
+        # The name of the thread it was sent in, if a thread started inside
+        # the recording (``recorder.threads``).
+        self.thread: str | None = None
 
     @property
     def receivers(self) -> list[str]:

@@ -1,0 +1,293 @@
+"""Follow a recording into the threads started inside it.
+
+A new thread starts with an empty context, so without this the sends of a
+thread a receiver starts (the tutorials' "send the mail in a thread") would
+be missing from the recording, and nothing would say so. :func:`install`
+replaces ``threading.Thread.start`` and ``ThreadPoolExecutor.submit``: while
+something records (otherwise they cost one context-variable read), the
+thread's ``run()``, or the work item, runs with the recorder's own two
+context variables set (``state.enter``) and nothing else of the starting
+context: the open recordings, each seen through an :class:`InThread`, and a
+stand-in for the receiver's call that started it, the parent of its sends.
+The user's own context variables stay as Python gives a new thread them.
+
+Sends in the thread are recorded with the thread's name. A thread that
+outlives its recording does not add to it: the recording counts its later
+sends (``after_end``), and how many of its threads still ran when it ended.
+"""
+
+from __future__ import annotations
+
+import asyncio.base_events
+import contextlib
+import functools
+import sys
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, cast
+
+from signal_panel.conf import get_config
+from signal_panel.describe import callable_name
+from signal_panel.recorder import state
+from signal_panel.recorder.inflight import OWNER, RECEIVER, Call, Dispatch
+from signal_panel.recorder.state import Sink
+
+_lock = threading.Lock()
+_originals: dict[str, Any] = {}
+# Set on a thread while ThreadPoolExecutor.submit() runs: the pool's own
+# worker threads, long-lived, started once, are never armed.
+_submitting = threading.local()
+# asyncio's run_in_executor (asyncio.to_thread, asgiref's sync_to_async)
+# carries the context itself, and runs the request's own work there.
+_RUN_IN_EXECUTOR = asyncio.base_events.BaseEventLoop.run_in_executor.__code__
+# What an InThread's ``end`` says once its recording is gone: the hot path
+# then drops the thread's sends at once.
+GONE = 0.0
+_NO_ORPHANS: dict[Any, Any] = {}
+
+
+class Threaded(Sink, Protocol):
+    """What a recording offers threads (``recording.base.BaseRecording``)."""
+
+    def number_of(self, key: int) -> int | None: ...
+
+    def thread_started(self) -> None: ...
+
+    def thread_done(self) -> None: ...
+
+    def start_in_thread(
+        self, dispatch: Any, thread: str, origin: tuple[int, int] | None
+    ) -> None: ...
+
+    def finish_in_thread(self, dispatch: Any) -> None: ...
+
+    def count_after_end(self) -> None: ...
+
+
+class InThread:
+    """A recording as a thread started inside it sees it (a ``state.Sink``).
+
+    Holds the recording weakly: a thread that outlives it (a long-lived one
+    started during a request) never keeps it alive.
+    """
+
+    __slots__ = (
+        "_late",
+        "_ref",
+        "ignored_senders",
+        "ignored_signals",
+        "origin",
+        "thread",
+    )
+
+    def __init__(self, recording: Threaded, origin_key: int | None) -> None:
+        self._ref = weakref.ref(recording)
+        self.ignored_signals = recording.ignored_signals
+        self.ignored_senders = recording.ignored_senders
+        # The key and number of the dispatch the thread was started in.
+        number = None if origin_key is None else recording.number_of(origin_key)
+        self.origin = None if number is None else (cast(int, origin_key), number)
+        self.thread = ""  # Its name, once it runs.
+        # Keys of dispatches sent after the recording ended (not recorded).
+        self._late: set[int] = set()
+
+    @property
+    def recording(self) -> Threaded | None:
+        return self._ref()
+
+    @property
+    def end(self) -> float | None:
+        """None while the recording lives: its ``start()`` tells a send
+        after the end, and counts it."""
+        return None if self._ref() is not None else GONE
+
+    @property
+    def orphans(self) -> dict[Any, Any]:
+        recording = self._ref()
+        if recording is None or recording.end is not None:
+            return _NO_ORPHANS  # count_orphan() then counts the send.
+        return recording.orphans
+
+    def count_orphan(
+        self, signal: Any, sender: Any, connected: list[Any] | None = None
+    ) -> None:
+        recording = self._ref()
+        if recording is None:
+            return
+        if recording.end is not None:
+            recording.count_after_end()
+        else:
+            recording.count_orphan(signal, sender, connected)
+
+    def start(self, dispatch: Any) -> None:
+        recording = self._ref()
+        if recording is None or recording.end is not None:
+            self._late.add(dispatch.key)
+            if recording is not None:
+                recording.count_after_end()
+            return
+        recording.start_in_thread(dispatch, self.thread, self.origin)
+
+    def finish(self, dispatch: Any) -> None:
+        if dispatch.key in self._late:
+            self._late.discard(dispatch.key)
+            return
+        recording = self._ref()
+        if recording is not None:
+            recording.finish_in_thread(dispatch)
+
+    def fail(self, exc: BaseException) -> None:
+        recording = self._ref()
+        if recording is not None:
+            recording.fail(exc)
+
+
+class Carried:
+    """A thread's ``run`` (or a work item) run with the recorder's state.
+
+    Calls ``fn`` exactly as it would be called, and returns or raises what
+    it does; the state is set around it and reset after.
+    """
+
+    __slots__ = ("fn", "parent", "run_of", "sinks")
+
+    def __init__(
+        self, fn: Any, sinks: tuple[Sink, ...], parent: Call | None, run_of: bool
+    ) -> None:
+        self.fn = fn
+        self.sinks = sinks
+        self.parent = parent
+        # Set as the thread's own ``run`` (removed when it returns).
+        self.run_of = run_of
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tokens = None
+        try:
+            name = threading.current_thread().name
+            for sink in self.sinks:
+                if isinstance(sink, InThread):
+                    sink.thread = name
+                    recording = sink.recording
+                    if recording is not None:
+                        recording.thread_started()
+            tokens = state.enter(self.sinks, self.parent)
+        except Exception:
+            pass
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self._done(tokens)
+
+    def _done(self, tokens: Any) -> None:
+        with contextlib.suppress(Exception):
+            if tokens is not None:
+                state.leave(tokens)
+            for sink in self.sinks:
+                if isinstance(sink, InThread):
+                    recording = sink.recording
+                    if recording is not None:
+                        recording.thread_done()
+            if self.run_of:
+                thread = threading.current_thread()
+                if vars(thread).get("run") is self:
+                    del thread.run
+        self.sinks, self.parent = (), None
+
+
+def carry(fn: Any, run_of: bool = False) -> Carried | None:
+    """``fn`` carrying this context's recorder state into another thread, or
+    None (the opt-out, or nothing to carry). Never raises."""
+    try:
+        recordings = state.recordings()
+        if not recordings or not get_config().threads:
+            return None
+        parent = _stand_in(state.current())
+        key = None if parent is None else parent[OWNER]
+        sinks = tuple(_through(sink, key) for sink in recordings)
+        return Carried(fn, sinks, parent, run_of)
+    except Exception:
+        return None
+
+
+def _through(sink: Sink, key: int | None) -> Sink:
+    """``sink`` as the new thread sees it."""
+    if isinstance(sink, InThread):  # A thread started in a thread.
+        recording = sink.recording
+        if recording is None:
+            return sink
+        sink = recording
+    if not hasattr(sink, "start_in_thread"):
+        return sink  # Not a recording that follows threads: as it is.
+    return cast(Sink, InThread(cast(Threaded, sink), key))
+
+
+def _stand_in(current: Any) -> Call | None:
+    """A call like the receiver's that runs now, the parent of the thread's
+    sends, holding only its name (never the receiver, nor its dispatch)."""
+    if current is None:
+        return None
+    if current.__class__ is Dispatch:
+        key, call = current.key, current.running
+        if call is None:  # Between receivers: Django's own code.
+            return None
+    else:  # An async receiver's call.
+        key, call = current[OWNER], current
+    name = callable_name(call[RECEIVER])
+
+    def receiver() -> None: ...
+
+    # callable_name() of the stand-in gives the name back, as it is.
+    receiver.__module__ = None  # type: ignore[assignment]
+    receiver.__qualname__ = name
+    return [receiver, None, 0.0, None, None, None, None, None, None, key]
+
+
+def _start(thread: threading.Thread) -> None:
+    """``Thread.start``: the thread's ``run()`` carries the recording."""
+    if state.recordings() is None:
+        return cast(None, _originals["start"](thread))
+    carried = None
+    if not getattr(_submitting, "on", False):
+        carried = carry(thread.run, run_of=True)
+        if carried is not None:
+            thread.run = carried  # type: ignore[method-assign]
+    try:
+        return cast(None, _originals["start"](thread))
+    except BaseException:
+        if carried is not None and vars(thread).get("run") is carried:
+            del thread.run
+        raise
+
+
+def _submit(executor: ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """``ThreadPoolExecutor.submit``: the work item carries the recording."""
+    if state.recordings() is None:
+        return _originals["submit"](executor, fn, *args, **kwargs)
+    carried = None
+    if sys._getframe(1).f_code is not _RUN_IN_EXECUTOR:
+        carried = carry(fn)
+    before = getattr(_submitting, "on", False)
+    _submitting.on = True
+    try:
+        return _originals["submit"](executor, carried or fn, *args, **kwargs)
+    finally:
+        _submitting.on = before
+
+
+def install() -> None:
+    """Follow recordings into threads (unless ``SIGNAL_PANEL["THREADS"]`` is
+    False). Idempotent and thread-safe."""
+    with _lock:
+        if _originals or not get_config().threads:
+            return
+        _originals["start"] = threading.Thread.start
+        _originals["submit"] = ThreadPoolExecutor.submit
+        start = functools.wraps(_originals["start"])(_start)
+        submit = functools.wraps(_originals["submit"])(_submit)
+        threading.Thread.start = start  # type: ignore[method-assign,assignment]
+        ThreadPoolExecutor.submit = submit  # type: ignore[method-assign,assignment]
+
+
+def is_installed() -> bool:
+    return bool(_originals)

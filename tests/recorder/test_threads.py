@@ -1,0 +1,346 @@
+"""Sends from threads started inside a recording are recorded there (issue 24).
+
+A receiver that starts a ``threading.Thread`` (or submits to a
+``ThreadPoolExecutor``) gets that thread's sends nested under it, marked with
+the thread's name. A thread that outlives the recording adds nothing to it:
+its later sends are counted. Only the recorder's own state crosses into the
+thread, never the user's context variables; nothing changes when nothing
+records, or with ``SIGNAL_PANEL["THREADS"] = False``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.dispatch import Signal
+from django.test import override_settings
+
+from signal_panel import record_signals
+from signal_panel.checks import check_settings
+from signal_panel.recorder import instrument, threads
+
+OUTER = Signal()
+OTP_SENT = Signal()
+LATER = Signal()
+
+RECEIVER = f"{__name__}.start_and_join"
+WAIT = 10  # seconds: a bound for joins and events, never a timed assertion
+
+
+def otp_receiver(sender: Any, **kwargs: Any) -> str:
+    return "mailed"
+
+
+def later_receiver(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+OTP_SENT.connect(otp_receiver)
+LATER.connect(later_receiver)
+
+
+def send_otp() -> None:
+    OTP_SENT.send(sender="otp", code="123456")
+
+
+def start_and_join(sender: Any, **kwargs: Any) -> None:
+    """The tutorials' receiver: a thread sends the mail, and is joined."""
+    worker = threading.Thread(target=send_otp, name="send-reset-code")
+    worker.start()
+    worker.join(WAIT)
+
+
+class Mailer(threading.Thread):
+    """A subclass overriding run(), as in the tutorial."""
+
+    def __init__(self) -> None:
+        super().__init__(name="mailer")
+        self.result: list[Any] = []
+
+    def run(self) -> None:
+        self.result = OTP_SENT.send(sender="otp", code="654321")
+
+
+def start_subclass(sender: Any, **kwargs: Any) -> None:
+    worker = Mailer()
+    worker.start()
+    worker.join(WAIT)
+
+
+@pytest.fixture
+def connected():
+    """Connect receivers to OUTER for one test."""
+    receivers = []
+
+    def connect(receiver):
+        OUTER.connect(receiver, weak=False)
+        receivers.append(receiver)
+
+    yield connect
+    for receiver in receivers:
+        OUTER.disconnect(receiver)
+
+
+def dispatch_of(document: dict[str, Any], signal: Signal) -> dict[str, Any]:
+    name = {OUTER: "OUTER", OTP_SENT: "OTP_SENT", LATER: "LATER"}[signal]
+    found = [d for d in document["dispatches"] if d["signal"].endswith(name)]
+    assert len(found) == 1, document["dispatches"]
+    return found[0]
+
+
+@pytest.mark.usefixtures("instrumentation")
+def test_a_joined_threads_send_nests_under_the_receiver_that_started_it(connected):
+    connected(start_and_join)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+    document = recording.to_stats()
+    outer, sent = dispatch_of(document, OUTER), dispatch_of(document, OTP_SENT)
+    assert sent["parent"] == outer["id"]
+    assert sent["parent_kept"] is True
+    assert sent["parent_receiver"] == RECEIVER
+    assert sent["thread"] == "send-reset-code"
+    assert "thread" not in outer
+    assert [r["name"] for r in sent["receivers"]] == [f"{__name__}.otp_receiver"]
+    assert sent["receivers"][0]["result"] == "'mailed'"
+    # The same clock: inside the receiver's run.
+    run = outer["receivers"][0]
+    assert run["start_ms"] <= sent["start_ms"]
+    assert sent["start_ms"] + sent["duration_ms"] <= (
+        run["start_ms"] + run["duration_ms"]
+    )
+    assert document["summary"]["after_end"] == 0
+    assert document["summary"]["threads_at_end"] == 0
+
+
+@pytest.mark.usefixtures("instrumentation")
+def test_a_thread_subclass_overriding_run(connected):
+    connected(start_subclass)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+    document = recording.to_stats()
+    sent = dispatch_of(document, OTP_SENT)
+    assert sent["parent"] == dispatch_of(document, OUTER)["id"]
+    assert sent["parent_receiver"] == f"{__name__}.start_subclass"
+    assert sent["thread"] == "mailer"
+
+
+def test_a_thread_not_joined_still_nests_under_its_dispatch(connected):
+    done = threading.Event()
+    workers = []
+
+    def start_only(sender: Any, **kwargs: Any) -> None:
+        worker = threading.Thread(target=lambda: (send_otp(), done.set()), name="bg")
+        workers.append(worker)
+        worker.start()
+
+    connected(start_only)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+        assert done.wait(WAIT)  # The receiver (and its dispatch) returned first.
+        workers[0].join(WAIT)
+    document = recording.to_stats()
+    sent = dispatch_of(document, OTP_SENT)
+    assert sent["parent"] == dispatch_of(document, OUTER)["id"]
+    assert sent["thread"] == "bg"
+
+
+def test_a_thread_that_outlives_the_recording_adds_nothing_but_a_count(connected):
+    go_on, sent_inside = threading.Event(), threading.Event()
+    workers = []
+
+    def run() -> None:
+        send_otp()
+        sent_inside.set()
+        go_on.wait(WAIT)
+        LATER.send(sender="late")
+        LATER.send(sender="late")
+        OTP_SENT.send(sender="otp", code="0")
+
+    def start_only(sender: Any, **kwargs: Any) -> None:
+        worker = threading.Thread(target=run, name="slow-mail")
+        workers.append(worker)
+        worker.start()
+
+    connected(start_only)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+        assert sent_inside.wait(WAIT)
+    document = recording.to_stats()
+    assert document["summary"]["threads_at_end"] == 1
+    assert document["summary"]["after_end"] == 0
+    go_on.set()
+    workers[0].join(WAIT)
+    assert not workers[0].is_alive()
+    assert recording.after_end == 3
+    document = recording.to_stats()
+    assert document["summary"]["after_end"] == 3
+    assert document["summary"]["threads_at_end"] == 1
+    assert [d["signal"].rsplit(".", 1)[-1] for d in document["dispatches"]] == [
+        "OUTER",
+        "OTP_SENT",
+    ]
+    assert not any(g["signal"].endswith("LATER") for g in document["groups"])
+
+
+@pytest.mark.usefixtures("instrumentation")
+def test_thread_pool_submit_nests_and_its_workers_stay_unarmed(connected):
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailers") as pool:
+
+        def submit(sender: Any, **kwargs: Any) -> None:
+            assert pool.submit(send_otp).result(WAIT) is None
+
+        connected(submit)
+        with record_signals() as recording:
+            OUTER.send(sender="view")
+        # The worker started inside the recording serves later work too:
+        # that work is none of the recording's business.
+        pool.submit(send_otp).result(WAIT)
+        with record_signals() as other:
+            pool.submit(send_otp).result(WAIT)
+    document = recording.to_stats()
+    sent = dispatch_of(document, OTP_SENT)
+    assert sent["parent"] == dispatch_of(document, OUTER)["id"]
+    assert sent["parent_receiver"].endswith("<locals>.submit")
+    assert sent["thread"].startswith("mailers_")
+    assert document["summary"]["after_end"] == 0
+    assert document["summary"]["threads_at_end"] == 0
+    assert recording.after_end == 0
+    # Work submitted in a recording outside any receiver: top level, marked.
+    sent = dispatch_of(other.to_stats(), OTP_SENT)
+    assert sent["parent"] is None
+    assert sent["thread"].startswith("mailers_")
+
+
+def test_a_thread_started_in_a_thread_nests_too(connected):
+    def start_nested(sender: Any, **kwargs: Any) -> None:
+        def middle() -> None:
+            LATER.send(sender="middle")
+            start_and_join(sender="middle")
+
+        worker = threading.Thread(target=middle, name="outer-worker")
+        worker.start()
+        worker.join(WAIT)
+
+    connected(start_nested)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+    document = recording.to_stats()
+    outer = dispatch_of(document, OUTER)
+    middle, sent = dispatch_of(document, LATER), dispatch_of(document, OTP_SENT)
+    assert middle["parent"] == outer["id"]
+    assert middle["thread"] == "outer-worker"
+    # Started outside any receiver of that thread: the thread's parent.
+    assert sent["parent"] == outer["id"]
+    assert sent["thread"] == "send-reset-code"
+
+
+USER_VAR: contextvars.ContextVar[str] = contextvars.ContextVar("user_var")
+
+
+def test_the_users_context_variables_stay_as_python_gives_them(connected):
+    seen: dict[str, Any] = {}
+
+    def look(key: str) -> None:
+        seen[key] = USER_VAR.get("unset")
+        USER_VAR.set("set in the thread")
+
+    def start(sender: Any, **kwargs: Any) -> None:
+        worker = threading.Thread(target=look, args=("thread",))
+        worker.start()
+        worker.join(WAIT)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(look, "pool").result(WAIT)
+
+    connected(start)
+    token = USER_VAR.set("set in the parent")
+    try:
+        # Plain Python first: what the thread sees without a recording.
+        start(sender="plain")
+        plain = dict(seen)
+        seen.clear()
+        with record_signals() as recording:
+            OUTER.send(sender="view")
+        assert USER_VAR.get() == "set in the parent"
+    finally:
+        USER_VAR.reset(token)
+    assert plain == {"thread": "unset", "pool": "unset"}
+    assert seen == plain
+    assert recording.signal_names()  # It did record.
+
+
+def test_the_opt_out(connected):
+    connected(start_and_join)
+    with override_settings(SIGNAL_PANEL={"THREADS": False}):
+        with record_signals() as recording:
+            OUTER.send(sender="view")
+        assert [name.rsplit(".", 1)[-1] for name in recording.signal_names()] == [
+            "OUTER"
+        ]
+        assert recording.to_stats()["summary"]["after_end"] == 0
+
+
+def test_the_opt_out_is_validated():
+    with override_settings(SIGNAL_PANEL={"THREADS": "no"}):
+        errors = check_settings()
+    assert [e.id for e in errors] == ["signal_panel.E003"]
+    assert "THREADS" in errors[0].msg
+    with override_settings(SIGNAL_PANEL={"THREADS": False}):
+        assert check_settings() == []
+
+
+def test_nothing_changes_when_nothing_records():
+    instrument.install()
+    assert threads.is_installed()
+    assert threading.Thread.start.__name__ == "start"
+    calls: list[Any] = []
+    worker = threading.Thread(target=lambda: calls.append(OTP_SENT.send(sender="x")))
+    worker.start()
+    assert "run" not in vars(worker)
+    worker.join(WAIT)
+    assert len(calls) == 1
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(lambda: 42).result(WAIT) == 42
+
+
+def test_transparent_results_and_exceptions(connected):
+    raised = ValueError("boom")
+    caught: list[BaseException | None] = []
+
+    def fail() -> None:
+        raise raised
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        caught.append(args.exc_value)
+
+    def start(sender: Any, **kwargs: Any) -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(pow, 2, 10).result(WAIT) == 1024
+            assert pool.submit(fail).exception(WAIT) is raised
+            assert list(pool.map(abs, [-1, -2])) == [1, 2]
+        worker = threading.Thread(target=fail)
+        worker.start()
+        worker.join(WAIT)
+        assert "run" not in vars(worker)  # Given back once it ran.
+        mailer = Mailer()
+        mailer.start()
+        mailer.join(WAIT)
+        assert mailer.result == [(otp_receiver, "mailed")]
+
+    connected(start)
+    previous, threading.excepthook = threading.excepthook, hook
+    try:
+        with record_signals():
+            OUTER.send(sender="view")
+        start(sender="plain")
+    finally:
+        threading.excepthook = previous
+    assert caught == [raised, raised]
+    with pytest.raises(RuntimeError, match="once"), record_signals():
+        worker = threading.Thread(target=send_otp)
+        worker.start()
+        worker.join(WAIT)
+        worker.start()
