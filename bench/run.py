@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -83,6 +84,8 @@ STRONG_EXTRA_US = 0.05
 # A page of 100,000 sends: the recording's memory must stay flat from a
 # tenth of that.
 MEMORY_SENDS = 100_000
+# Issue 24: threads started and joined per sample of Thread.start.
+THREADS_PER_SAMPLE = 20
 MEMORY_GROWTH = 1.25
 
 
@@ -204,12 +207,13 @@ def _check_patching(mode: str) -> str:
         assert owners["_live_receivers"].startswith("sentry_sdk"), owners
         assert "signal_panel" not in sys.modules
         return "Signal._live_receivers patched by sentry_sdk only"
-    from signal_panel.recorder import instrument
+    from signal_panel.recorder import instrument, threads
 
     assert instrument.is_installed()
+    assert threads.is_installed()
     compiled = Signal.send.__code__.co_filename.endswith("dispatcher.py")
     how = "compiled copies of Django's methods" if compiled else "plain wrappers"
-    return f"signal_panel installed: {how}"
+    return f"signal_panel installed: {how}; Thread.start followed"
 
 
 def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
@@ -298,7 +302,39 @@ def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
                             total += time.perf_counter() - start
                     samples.append(total / (batches * BATCH) * 1e6)
                 results[f"{case}/{count}"] = samples
+    if mode != "sentry":
+        results["thread/start"] = _thread_samples(mode, repeats)
     return {"mode": mode, "check": _check_patching(mode), "samples": results}
+
+
+def _nothing() -> None:
+    pass
+
+
+def _thread_samples(mode: str, repeats: int) -> list[float]:
+    """µs per ``Thread.start()`` and ``join()`` of a thread that does
+    nothing: plain Python, installed with nothing recording (the patched
+    start reads one context variable), and inside ``record_signals()`` (the
+    thread runs with the recorder's state)."""
+    context: Callable[[], contextlib.AbstractContextManager[Any]]
+    context = contextlib.nullcontext
+    if mode == "recording":
+        from signal_panel import record_signals
+
+        context = record_signals
+    samples = []
+    for sample in range(repeats + 3):  # The first three warm up.
+        gc.collect()
+        with context():
+            start = time.perf_counter()
+            for _ in range(THREADS_PER_SAMPLE):
+                thread = threading.Thread(target=_nothing)
+                thread.start()
+                thread.join()
+            elapsed = time.perf_counter() - start
+        if sample >= 3:
+            samples.append(elapsed / THREADS_PER_SAMPLE * 1e6)
+    return samples
 
 
 def memory_worker(mode: str, *sends: int) -> dict[str, Any]:
@@ -781,6 +817,7 @@ def report(data: dict[str, Any], size: dict[str, int], quick: bool) -> dict[str,
     _shapes(add, targets, plain, micro["recording"])
     if data.get("memory"):
         _memory(add, targets, data["memory"])
+    _threads(add, micro)
 
     add("")
     add("3. Peer: sentry-sdk's DjangoIntegration(signals_spans=True), in a transaction")
@@ -804,6 +841,27 @@ def report(data: dict[str, Any], size: dict[str, int], quick: bool) -> dict[str,
         )
 
     return _pages(add, targets, data["pages"], lines, micro)
+
+
+def _threads(add: Callable[[str], None], micro: dict[str, Any]) -> None:
+    """Section 2c: what ``Thread.start`` (and ``join``) costs (issue 24)."""
+    base = micro["plain"].get("thread/start")
+    if base is None:
+        return
+    add("")
+    add("2c. Thread.start + join of a thread doing nothing, µs per thread")
+    add(f"   {'case':<32}{'µs':<26}{'added':>7}{'(min)':>7}{'ratio':>8}")
+    for label, mode in (
+        ("Thread.start, plain", "plain"),
+        ("Thread.start, installed-idle", "installed"),
+        ("Thread.start, recording", "recording"),
+    ):
+        stat = micro[mode].get("thread/start")
+        if stat is None:
+            continue
+        added, added_min = _added(base, stat)
+        ratio = stat["min"] / base["min"] if base["min"] > 0 else float("inf")
+        add(f"   {label:<32}{_us(stat):<26}{added:7.2f}{added_min:7.2f}{ratio:7.2f}x")
 
 
 def _pages(
