@@ -57,7 +57,14 @@ def summary(document: ReportData) -> list[Line]:
     span = ms_text(numbers.get("span_ms"))
     if span is not None:
         items.append(f"{span} ms in all")
-    if not dispatches and not orphans:
+    # Threads started inside the recording that outlived it (recorder.threads).
+    running = whole(numbers.get("threads_at_end"))
+    if running:
+        items.append(plural(running, "thread") + " still running at the end")
+    after_end = whole(numbers.get("after_end"))
+    if after_end:
+        items.append(f"after the recording ended: {plural(after_end, 'send')}")
+    if not dispatches and not orphans and not after_end:
         return [[Part("No signal was sent.", "title")]]
     # Wrapped at the commas, not cut: every number counts.
     lines = [f"Signals: {items[0]}"]

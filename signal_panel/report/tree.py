@@ -166,6 +166,9 @@ def _dispatch_parts(dispatch: Mapping[str, Any]) -> Line:
     method = clean(dispatch.get("method") or "send")
     if method != "send":
         parts.append(Part(f"  [{method}]", "method"))
+    thread = clean(dispatch.get("thread"))
+    if thread:
+        parts.append(Part(f"  in thread {thread}", "muted", "end"))
     context = [
         f"{clean(pair[0])}={clean(pair[1])}"
         for pair in items(dispatch.get("model_context"))

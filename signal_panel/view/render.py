@@ -70,6 +70,10 @@ class Summary:
     span_ms: float | None  # None while the request is still running
     gc_ms: float | None  # garbage-collector pauses; None if not recorded
     request_finished: bool
+    # Threads started in it still running when it ended, and the sends they
+    # made after (not recorded); 0 in older documents.
+    threads_at_end: int
+    after_end: int
 
     @classmethod
     def of(cls, summary: Mapping[str, Any], groups: list[GroupRow]) -> Summary:
@@ -92,6 +96,8 @@ class Summary:
             span_ms=None if span is None else number(span),
             gc_ms=None if gc is None else number(gc),
             request_finished=bool(summary.get("request_finished")),
+            threads_at_end=whole(summary.get("threads_at_end")),
+            after_end=whole(summary.get("after_end")),
         )
 
 

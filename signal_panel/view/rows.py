@@ -173,6 +173,7 @@ class DispatchRow:
     group_totals: GroupRow | None
     parent: str | None
     parent_receiver: str  # the receiver of the parent that sent it, if known
+    thread: str  # the thread it was sent in, if one started in the request
     # Where it sits among the others: see :class:`Place`.
     depth: int
     children: int
@@ -287,6 +288,7 @@ def _row(
         group_totals=groups.get(ident(dispatch.get("group"))),
         parent=ident(dispatch.get("parent")),
         parent_receiver=text(dispatch.get("parent_receiver")),
+        thread=text(dispatch.get("thread")),
         depth=place.depth,
         children=place.children,
         parent_signal=place.parent_signal,

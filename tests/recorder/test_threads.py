@@ -22,6 +22,8 @@ from django.test import override_settings
 from signal_panel import record_signals
 from signal_panel.checks import check_settings
 from signal_panel.recorder import instrument, threads
+from signal_panel.report import format_stats
+from signal_panel.view.render import render_content
 
 OUTER = Signal()
 OTP_SENT = Signal()
@@ -344,3 +346,48 @@ def test_transparent_results_and_exceptions(connected):
         worker.start()
         worker.join(WAIT)
         worker.start()
+
+
+def test_the_panel_and_the_report_show_the_thread_and_what_was_left_out(connected):
+    go_on = threading.Event()
+    workers = []
+
+    def run() -> None:
+        send_otp()
+        go_on.wait(WAIT)
+        LATER.send(sender="late")
+
+    def start(sender: Any, **kwargs: Any) -> None:
+        start_and_join(sender)
+        worker = threading.Thread(target=run, name="slow<mail>")
+        workers.append(worker)
+        worker.start()
+
+    connected(start)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+    go_on.set()
+    workers[0].join(WAIT)
+    document = recording.to_stats()
+    html = render_content(document)
+    assert 'class="djdt-sp-tag djdt-sp-thread"' in html
+    assert "in thread send-reset-code" in html
+    assert "in thread slow&lt;mail&gt;" in html  # Escaped, as every value.
+    assert "slow<mail>" not in html
+    assert (
+        "1 thread started here still ran when the recording ended: its later "
+        "sends are not recorded." in html
+    )
+    assert "After the recording ended: 1 send." in html
+    report = recording.report(width=200)
+    assert "in thread send-reset-code" in report
+    assert "1 thread still running at the end" in report
+    assert "after the recording ended: 1 send" in report
+    # Older documents (no thread fields) read as before.
+    for dispatch in document["dispatches"]:
+        dispatch.pop("thread", None)
+    del document["summary"]["after_end"], document["summary"]["threads_at_end"]
+    html = render_content(document)
+    assert "djdt-sp-thread" not in html
+    assert "after the recording ended" not in html.lower()
+    assert "still running" not in format_stats(document)

@@ -148,6 +148,7 @@ ESSENTIAL = '<span class="djdt-sp-chip"><span>{}</span>=<code>{}</code></span>'
 TAG = ' <span class="djdt-sp-tag">{}</span>'
 ERROR_TAG = ' <span class="djdt-sp-tag djdt-sp-tag-error">{}</span>'
 TITLED_TAG = ' <span class="djdt-sp-tag" title="{}">{}</span>'
+THREAD_TAG = ' <span class="djdt-sp-tag djdt-sp-thread" title="{}">{}</span>'
 GROUP_COUNT_TAG = ' <span class="djdt-sp-tag" title="{}">&times;{}</span>'
 REPEATS_BUTTON = (
     ' <button type="button" class="djdt-sp-repeats"'
@@ -219,6 +220,11 @@ def _signal_cell(row: DispatchRow, labels: Labels) -> SafeString:
     )
     if row.method and row.method != "send":
         cell += format_html(TAG, row.method)
+    if row.thread:
+        names = {"name": row.thread}
+        cell += format_html(
+            THREAD_TAG, labels.thread_title % names, labels.in_thread % names
+        )
     if row.has_error:
         cell += format_html(ERROR_TAG, labels.error)
     return cell + _repeat_tags(row, labels)

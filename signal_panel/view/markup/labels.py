@@ -86,6 +86,11 @@ class Labels:
         self.outside = conditional_escape(_("outside its receivers"))
         self.gc_pauses = conditional_escape(_("garbage-collector pauses"))
         self.from_receiver = conditional_escape(_("from"))
+        # Plain text: format_html escapes them with the thread's name.
+        self.in_thread = _("in thread %(name)s")
+        self.thread_title = _(
+            "Sent in the thread %(name)s, started inside this recording"
+        )
         self.called = conditional_escape(_("Receivers called"))
         self.receiver = conditional_escape(_("Receiver"))
         self.at = conditional_escape(_("At"))
