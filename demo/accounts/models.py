@@ -59,3 +59,23 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Reset request for user {self.user_id}"
+
+
+class SentMail(models.Model):
+    """A mail the site sent, noted by the thread that sent it.
+
+    Saved from the worker thread of ``receivers.send_reset_code``: its
+    ``post_save`` is sent in that thread, and the Signals panel shows it
+    nested under the receiver that started the thread.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    subject = models.CharField(max_length=200)
+    recipient = models.EmailField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.recipient}"

@@ -76,7 +76,9 @@ PAGES = [
         "accounts:forgot_password",
         "Forgot password",
         "post_save of accounts.PasswordResetRequest: the receiver's time "
-        "includes the worker thread it waits for while the email goes out.",
+        "includes the worker thread it waits for while the email goes out; "
+        "the post_save of accounts.SentMail that thread saves is nested under "
+        'the receiver, tagged "in thread send-reset-code".',
     ),
     DemoPage(
         "events:price_check",

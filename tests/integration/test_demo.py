@@ -707,7 +707,7 @@ def test_orders_model_signals_cascade_and_runtime_receiver(wsgi_server):
     assert all(d["start_ms"] > removal["start_ms"] for d in order_deletes)
 
 
-def test_forgot_password_receiver_pays_for_the_worker_thread(wsgi_server):
+def test_forgot_password_shows_the_worker_threads_send(wsgi_server):
     browser = Browser(wsgi_server)
     browser.get("/accounts/forgot-password/")
     page = browser.post("/accounts/forgot-password/", {"login": "demo"})
@@ -722,6 +722,19 @@ def test_forgot_password_receiver_pays_for_the_worker_thread(wsgi_server):
     # The mail server's simulated latency (50 ms) is the receiver's own time.
     assert sent["duration_ms"] >= 50
     assert page.server_timing("SignalPanel_receivers") >= 50
+    # The worker thread notes the mail: its post_save, sent in that thread,
+    # nests under the receiver that started it, tagged with the thread's name.
+    noted = recording.dispatch(POST_SAVE, "accounts.SentMail")
+    assert noted["thread"] == "send-reset-code"
+    assert noted["parent"] == saved["id"]
+    assert noted["parent_receiver"] == "demo.accounts.receivers.send_reset_code"
+    assert receiver_names(noted) == ["demo.accounts.receivers.log_sent_mail"]
+    assert sent["start_ms"] <= noted["start_ms"]
+    assert noted["start_ms"] <= sent["start_ms"] + sent["duration_ms"]
+    assert "thread" not in saved
+    assert recording.summary["threads_at_end"] == 0
+    assert recording.summary["after_end"] == 0
+    assert "in thread send-reset-code" in recording.content
 
 
 def test_async_view_awaits_asend_with_sync_and_async_receivers(wsgi_server):
