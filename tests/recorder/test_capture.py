@@ -215,14 +215,25 @@ class TestContext:
         assert recording.dispatches == []
 
     def test_other_threads_are_not_recorded(self, signal):
+        """A thread started before the block is another context: its sends
+        during the block are not the block's (one started inside it is
+        followed: tests/recorder/test_threads.py)."""
         import threading
 
         signal.connect(returns_one)
+        go = threading.Event()
+
+        def send_when_told() -> None:
+            go.wait(10)
+            signal.send(sender=None)
+
+        thread = threading.Thread(target=send_when_told)
+        thread.start()
         with record_signals() as recording:
-            thread = threading.Thread(target=signal.send, kwargs={"sender": None})
-            thread.start()
+            go.set()
             thread.join()
         assert recording.dispatches == []
+        assert recording.after_end == 0
 
     async def test_sync_to_async_hops_are_recorded(self, signal):
         from asgiref.sync import sync_to_async

@@ -173,6 +173,8 @@ def document() -> dict[str, Any]:
             "span_ms": 12.5,
             "gc_ms": 1.5,
             "request_finished": True,
+            "threads_at_end": 1,
+            "after_end": 2,
         },
         "dispatches": [
             dispatch(
@@ -188,6 +190,7 @@ def document() -> dict[str, Any]:
                 parent=1,
                 parent_kept=True,
                 parent_receiver="shop.receivers.reserve_stock",
+                thread="send-reset-code",
                 method="send_robust",
                 receivers=[dispatch(0, 0)["receivers"][0], copy.deepcopy(FAILING_CALL)],
                 error={
