@@ -5,11 +5,13 @@ thread a receiver starts (the tutorials' "send the mail in a thread") would
 be missing from the recording, and nothing would say so. :func:`install`
 replaces ``threading.Thread.start`` and ``ThreadPoolExecutor.submit``: while
 something records (otherwise they cost one context-variable read), the
-thread's ``run()``, or the work item, runs with the recorder's own two
-context variables set (``state.enter``) and nothing else of the starting
-context: the open recordings, each seen through an :class:`InThread`, and a
-stand-in for the receiver's call that started it, the parent of its sends.
-The user's own context variables stay as Python gives a new thread them.
+thread (from above its ``_bootstrap_inner``, which calls ``run()``: no frame
+of ours between the user's code and the thread's own), or the work item,
+runs with the recorder's own two context variables set (``state.enter``) and
+nothing else of the starting context: the open recordings, each seen through
+an :class:`InThread`, and a stand-in for the receiver's call that started
+it, the parent of its sends. The user's own context variables stay as Python
+gives a new thread them.
 
 Sends in the thread are recorded with the thread's name. A thread that
 outlives its recording does not add to it: the recording counts its later
@@ -27,6 +29,8 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, cast
 
+from asgiref.sync import AsyncToSync
+
 from signal_panel.conf import get_config
 from signal_panel.describe import callable_name
 from signal_panel.recorder import state
@@ -38,12 +42,21 @@ _originals: dict[str, Any] = {}
 # Set on a thread while ThreadPoolExecutor.submit() runs: the pool's own
 # worker threads, long-lived, started once, are never armed.
 _submitting = threading.local()
-# asyncio's run_in_executor (asyncio.to_thread, asgiref's sync_to_async)
-# carries the context itself, and runs the request's own work there.
-_RUN_IN_EXECUTOR = asyncio.base_events.BaseEventLoop.run_in_executor.__code__
+# Callers of submit() that carry the context themselves, to run the
+# request's own work: asyncio's run_in_executor (asyncio.to_thread, asgiref's
+# sync_to_async) and asgiref's async_to_sync (Django's async receivers under
+# send()).
+_CARRY_THEMSELVES = frozenset(
+    (
+        asyncio.base_events.BaseEventLoop.run_in_executor.__code__,
+        AsyncToSync.__call__.__code__,
+    )
+)
 # What an InThread's ``end`` says once its recording is gone: the hot path
 # then drops the thread's sends at once.
 GONE = 0.0
+# What Thread._bootstrap calls, and what calls run(): set on a thread armed.
+BOOTSTRAP = "_bootstrap_inner"
 _NO_ORPHANS: dict[Any, Any] = {}
 
 
@@ -144,27 +157,34 @@ class InThread:
 
 
 class Carried:
-    """A thread's ``run`` (or a work item) run with the recorder's state.
+    """A thread's bootstrap (or a work item) run with the recorder's state.
 
     Calls ``fn`` exactly as it would be called, and returns or raises what
     it does; the state is set around it and reset after.
     """
 
-    __slots__ = ("fn", "parent", "run_of", "sinks")
+    __slots__ = ("fn", "parent", "sinks", "thread")
 
     def __init__(
-        self, fn: Any, sinks: tuple[Sink, ...], parent: Call | None, run_of: bool
+        self,
+        fn: Any,
+        sinks: tuple[Sink, ...],
+        parent: Call | None,
+        thread: threading.Thread | None,
     ) -> None:
         self.fn = fn
         self.sinks = sinks
         self.parent = parent
-        # Set as the thread's own ``run`` (removed when it returns).
-        self.run_of = run_of
+        # The thread whose own ``_bootstrap_inner`` it is, until it returns
+        # (before the thread counts as ended: join() returns after).
+        self.thread = thread
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tokens = None
         try:
-            name = threading.current_thread().name
+            # Not current_thread(): before _bootstrap_inner, it makes a dummy.
+            thread = self.thread or threading.current_thread()
+            name = thread.name
             for sink in self.sinks:
                 if isinstance(sink, InThread):
                     sink.thread = name
@@ -188,14 +208,13 @@ class Carried:
                     recording = sink.recording
                     if recording is not None:
                         recording.thread_done()
-            if self.run_of:
-                thread = threading.current_thread()
-                if vars(thread).get("run") is self:
-                    del thread.run
-        self.sinks, self.parent = (), None
+            thread = self.thread
+            if thread is not None and vars(thread).get(BOOTSTRAP) is self:
+                delattr(thread, BOOTSTRAP)
+        self.sinks, self.parent, self.thread = (), None, None
 
 
-def carry(fn: Any, run_of: bool = False) -> Carried | None:
+def carry(fn: Any, thread: threading.Thread | None = None) -> Carried | None:
     """``fn`` carrying this context's recorder state into another thread, or
     None (the opt-out, or nothing to carry). Never raises."""
     try:
@@ -205,7 +224,7 @@ def carry(fn: Any, run_of: bool = False) -> Carried | None:
         parent = _stand_in(state.current())
         key = None if parent is None else parent[OWNER]
         sinks = tuple(_through(sink, key) for sink in recordings)
-        return Carried(fn, sinks, parent, run_of)
+        return Carried(fn, sinks, parent, thread)
     except Exception:
         return None
 
@@ -244,19 +263,19 @@ def _stand_in(current: Any) -> Call | None:
 
 
 def _start(thread: threading.Thread) -> None:
-    """``Thread.start``: the thread's ``run()`` carries the recording."""
+    """``Thread.start``: the thread carries the recording."""
     if state.recordings() is None:
         return cast(None, _originals["start"](thread))
     carried = None
     if not getattr(_submitting, "on", False):
-        carried = carry(thread.run, run_of=True)
+        carried = carry(getattr(thread, BOOTSTRAP), thread)
         if carried is not None:
-            thread.run = carried  # type: ignore[method-assign]
+            setattr(thread, BOOTSTRAP, carried)
     try:
         return cast(None, _originals["start"](thread))
     except BaseException:
-        if carried is not None and vars(thread).get("run") is carried:
-            del thread.run
+        if carried is not None and vars(thread).get(BOOTSTRAP) is carried:
+            delattr(thread, BOOTSTRAP)
         raise
 
 
@@ -265,7 +284,7 @@ def _submit(executor: ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any)
     if state.recordings() is None:
         return _originals["submit"](executor, fn, *args, **kwargs)
     carried = None
-    if sys._getframe(1).f_code is not _RUN_IN_EXECUTOR:
+    if sys._getframe(1).f_code not in _CARRY_THEMSELVES:
         carried = carry(fn)
     before = getattr(_submitting, "on", False)
     _submitting.on = True

@@ -11,6 +11,7 @@ records, or with ``SIGNAL_PANEL["THREADS"] = False``.
 from __future__ import annotations
 
 import contextvars
+import inspect
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -302,6 +303,7 @@ def test_nothing_changes_when_nothing_records():
     worker = threading.Thread(target=lambda: calls.append(OTP_SENT.send(sender="x")))
     worker.start()
     assert "run" not in vars(worker)
+    assert "_bootstrap_inner" not in vars(worker)
     worker.join(WAIT)
     assert len(calls) == 1
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -326,7 +328,8 @@ def test_transparent_results_and_exceptions(connected):
         worker = threading.Thread(target=fail)
         worker.start()
         worker.join(WAIT)
-        assert "run" not in vars(worker)  # Given back once it ran.
+        # Its own methods, as Python has them, once it ran.
+        assert not {"run", "_bootstrap_inner"} & set(vars(worker))
         mailer = Mailer()
         mailer.start()
         mailer.join(WAIT)
@@ -391,3 +394,33 @@ def test_the_panel_and_the_report_show_the_thread_and_what_was_left_out(connecte
     assert "djdt-sp-thread" not in html
     assert "after the recording ended" not in html.lower()
     assert "still running" not in format_stats(document)
+
+
+def callers() -> list[str]:
+    """The functions above the caller, up to the thread's ``_bootstrap_inner``
+    (Python's, which calls ``run()``; the recorder's state is set above it)."""
+    names = [frame.function for frame in inspect.stack()[2:]]
+    return names[: names.index("_bootstrap_inner") + 1]
+
+
+def test_a_thread_sees_the_same_callers(connected):
+    """No frame of the recorder between the thread's run() and its target,
+    nor between Python's _bootstrap_inner and run(): a receiver in the
+    thread sees the stack it would."""
+    seen: list[list[str]] = []
+
+    def start(sender: Any, **kwargs: Any) -> None:
+        worker = threading.Thread(target=lambda: seen.append(callers()))
+        worker.start()
+        worker.join(WAIT)
+        mailer = Mailer()
+        mailer.run = lambda: seen.append(callers())  # type: ignore[method-assign]
+        mailer.start()
+        mailer.join(WAIT)
+
+    connected(start)
+    start(sender="plain")
+    with record_signals():
+        OUTER.send(sender="view")
+    assert seen[:2] == [["run", "_bootstrap_inner"], ["_bootstrap_inner"]]
+    assert seen[2:] == seen[:2]
