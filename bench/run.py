@@ -844,13 +844,13 @@ def report(data: dict[str, Any], size: dict[str, int], quick: bool) -> dict[str,
 
 
 def _threads(add: Callable[[str], None], micro: dict[str, Any]) -> None:
-    """Section 2c: what ``Thread.start`` (and ``join``) costs (issue 24)."""
+    """Section 2d: what ``Thread.start`` (and ``join``) costs (issue 24)."""
     base = micro["plain"].get("thread/start")
     if base is None:
         return
     add("")
-    add("2c. Thread.start + join of a thread doing nothing, µs per thread")
-    add(f"   {'case':<32}{'µs':<26}{'added':>7}{'(min)':>7}{'ratio':>8}")
+    add("2d. Thread.start + join of a thread doing nothing, µs per thread")
+    add(f"   {'case':<32}{'µs':<34}{'added':>8}{'(min)':>8}{'ratio':>8}")
     for label, mode in (
         ("Thread.start, plain", "plain"),
         ("Thread.start, installed-idle", "installed"),
@@ -861,7 +861,7 @@ def _threads(add: Callable[[str], None], micro: dict[str, Any]) -> None:
             continue
         added, added_min = _added(base, stat)
         ratio = stat["min"] / base["min"] if base["min"] > 0 else float("inf")
-        add(f"   {label:<32}{_us(stat):<26}{added:7.2f}{added_min:7.2f}{ratio:7.2f}x")
+        add(f"   {label:<32}{_us(stat):<34}{added:8.2f}{added_min:8.2f}{ratio:7.2f}x")
 
 
 def _pages(
