@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio.base_events
 import contextlib
+import contextvars
 import functools
 import sys
 import threading
@@ -163,7 +164,7 @@ class Carried:
     it does; the state is set around it and reset after.
     """
 
-    __slots__ = ("fn", "parent", "sinks", "thread")
+    __slots__ = ("context", "fn", "parent", "sinks", "thread")
 
     def __init__(
         self,
@@ -178,6 +179,9 @@ class Carried:
         # The thread whose own ``_bootstrap_inner`` it is, until it returns
         # (before the thread counts as ended: join() returns after).
         self.thread = thread
+        # Where run() runs: the thread's own Context on Python 3.14+
+        # (Thread(context=...)), else the thread's base context (None).
+        self.context: contextvars.Context | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tokens = None
@@ -191,7 +195,11 @@ class Carried:
                     recording = sink.recording
                     if recording is not None:
                         recording.thread_started()
-            tokens = state.enter(self.sinks, self.parent)
+            self.context = getattr(thread, "_context", None) if self.thread else None
+            if self.context is not None:
+                tokens = self.context.run(state.enter, self.sinks, self.parent)
+            else:
+                tokens = state.enter(self.sinks, self.parent)
         except Exception:
             pass
         try:
@@ -201,7 +209,9 @@ class Carried:
 
     def _done(self, tokens: Any) -> None:
         with contextlib.suppress(Exception):
-            if tokens is not None:
+            if tokens is not None and self.context is not None:
+                self.context.run(state.leave, tokens)
+            elif tokens is not None:
                 state.leave(tokens)
             for sink in self.sinks:
                 if isinstance(sink, InThread):
@@ -211,7 +221,7 @@ class Carried:
             thread = self.thread
             if thread is not None and vars(thread).get(BOOTSTRAP) is self:
                 delattr(thread, BOOTSTRAP)
-        self.sinks, self.parent, self.thread = (), None, None
+        self.sinks, self.parent, self.thread, self.context = (), None, None, None
 
 
 def carry(fn: Any, thread: threading.Thread | None = None) -> Carried | None:

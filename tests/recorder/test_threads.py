@@ -424,3 +424,33 @@ def test_a_thread_sees_the_same_callers(connected):
         OUTER.send(sender="view")
     assert seen[:2] == [["run", "_bootstrap_inner"], ["_bootstrap_inner"]]
     assert seen[2:] == seen[:2]
+
+
+class OwnContextThread(threading.Thread):
+    """As Python 3.14 runs a thread: run() inside the thread's own
+    ``_context`` (``Thread(context=...)``), entered by ``_bootstrap_inner``."""
+
+    def __init__(self, context: contextvars.Context, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._context = context
+
+    def _bootstrap_inner(self) -> None:
+        self._context.run(super()._bootstrap_inner)
+
+
+def test_a_thread_running_in_its_own_context_is_followed_too(connected):
+    context = contextvars.Context()
+
+    def start(sender: Any, **kwargs: Any) -> None:
+        worker = OwnContextThread(context, target=send_otp, name="own-context")
+        worker.start()
+        worker.join(WAIT)
+
+    connected(start)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+    document = recording.to_stats()
+    sent = dispatch_of(document, OTP_SENT)
+    assert sent["parent"] == dispatch_of(document, OUTER)["id"]
+    assert sent["thread"] == "own-context"
+    assert len(context) == 0  # The recorder's state was reset in it.
