@@ -300,12 +300,7 @@ class BaseRecording:
         self.threaded[dispatch.key] = thread
         self.start(dispatch)
         entry = self._open.get(dispatch.key)
-        if (
-            entry is not None
-            and origin is not None
-            and entry[3] is None
-            and dispatch.parent_key == origin[0]
-        ):
+        if entry and origin and entry[3] is None and dispatch.parent_key == origin[0]:
             group, record, number, _ = entry
             self._open[dispatch.key] = (group, record, number, origin[1])
             if record is not None:
