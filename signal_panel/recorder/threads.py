@@ -35,7 +35,7 @@ from asgiref.sync import AsyncToSync
 from signal_panel.conf import get_config
 from signal_panel.describe import callable_name
 from signal_panel.recorder import state
-from signal_panel.recorder.inflight import OWNER, RECEIVER, Call, Dispatch
+from signal_panel.recorder.inflight import OWNER, RECEIVER, Call, Dispatch, new_call
 from signal_panel.recorder.state import Sink
 
 _lock = threading.Lock()
@@ -269,7 +269,7 @@ def _stand_in(current: Any) -> Call | None:
     # callable_name() of the stand-in gives the name back, as it is.
     receiver.__module__ = None  # type: ignore[assignment]
     receiver.__qualname__ = name
-    return [receiver, None, 0.0, None, None, None, None, None, None, key]
+    return new_call(receiver, None, key)
 
 
 def _start(thread: threading.Thread) -> None:
