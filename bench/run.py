@@ -438,6 +438,7 @@ def _get(client: Any, url: str) -> Any:
 def _panel_numbers(client: Any, url: str, repeats: int) -> dict[str, Any]:
     from debug_toolbar.store import get_store, serialize
 
+    from signal_panel.toolbar.stored_registry import with_registry
     from signal_panel.view.render import render_content
 
     _get(client, url)
@@ -445,10 +446,12 @@ def _panel_numbers(client: Any, url: str, repeats: int) -> dict[str, Any]:
     request_id = list(store.request_ids())[-1]
     stats = store.panel(request_id, "SignalPanel")
     assert stats.get("version"), "the panel stored no stats"
+    # What the panel renders: the document with its Registry tab.
+    shown = with_registry(stats, store)
     render = []
     for _ in range(max(repeats, 3)):
         start = time.perf_counter()
-        html = render_content(stats)
+        html = render_content(shown)
         render.append((time.perf_counter() - start) * 1000)
     summary_ = stats["summary"]
     return {
@@ -935,7 +938,10 @@ def _pages(
         add(f"   {'':<24}" + ", ".join(checks))
 
     add("")
-    add("5. Panel rendering: render_content(stats) of the heavy pages, ms")
+    add(
+        "5. Panel rendering: render_content(stats) of the heavy pages, with "
+        "their registry, ms"
+    )
     for page in ("rows", "saves"):
         render = summary(pages["panel"][page]["render_ms"])
         ok = render["min"] <= RENDER_MS

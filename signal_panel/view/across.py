@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
 
 from signal_panel.analysis.reading import mapping, number, objects, whole
 from signal_panel.sources.owners import describe_owner
-from signal_panel.view.markup.labels import breakable
 from signal_panel.view.model import text
 
 TEMPLATE = "signal_panel/across.html"
@@ -44,15 +42,6 @@ class AcrossRow:
     costliest_ms: float
     search: str
 
-    @property
-    def signal_html(self) -> SafeString:
-        """The signal's name, wrapping at its dots only."""
-        return breakable(self.signal)
-
-    @property
-    def receiver_html(self) -> SafeString:
-        return breakable(self.receiver)
-
 
 @dataclass(slots=True)
 class AcrossOrphan:
@@ -61,14 +50,6 @@ class AcrossOrphan:
     count: int
     requests: int
     search: str
-
-    @property
-    def signal_html(self) -> SafeString:
-        return breakable(self.signal)
-
-    @property
-    def sender_html(self) -> SafeString:
-        return breakable(self.sender)
 
 
 def rows_in(summary: Mapping[str, Any], labels: Mapping[str, str]) -> list[AcrossRow]:

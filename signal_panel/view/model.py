@@ -5,8 +5,8 @@ re-renders old requests from the store with nothing else) and tolerates
 documents of any shape: a missing field, or one of the wrong type, reads as
 empty text, zero or nothing. Text shows control characters and bidirectional
 overrides as escapes (``\x1b``, ``\u202e``), so what is shown is what was
-recorded. No HTML is made here: :mod:`signal_panel.view.markup.labels` and the template
-escape each value as they put it into markup.
+recorded. No HTML is made here: the templates and
+:mod:`signal_panel.view.markup` escape each value as they put it into markup.
 
 This module holds what the whole page shares: reading the document, the
 timeline's scale, ticks and families, source links and tracebacks.

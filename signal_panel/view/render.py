@@ -4,18 +4,20 @@ Everything is derived from the stats document alone: the History panel
 re-renders old requests from the store with nothing else. Three steps:
 
 1. The view model (:mod:`signal_panel.view.model`, :mod:`~signal_panel.view.rows`,
-   :mod:`~signal_panel.view.tables`): plain, typed data read from the document,
-   with the timeline's geometry as percentages, so that no inline style is
-   ever needed and no number in an attribute is localized.
-2. The markup repeated for each dispatch, group and registry entry
-   (``markup.dispatch_rows``, ``markup.details``, ``markup.table_rows``,
-   sharing ``markup.labels``):
-   Django's ``format_html`` with literal format strings, which passes every
-   value through ``conditional_escape``. Django's template engine took about
-   100 µs per row here; a page can have hundreds.
-3. The page (``templates/signal_panel/panel.html``): Django's template engine,
-   with autoescaping; it places the markup of step 2, which is a
-   ``SafeString`` only because ``format_html`` made it.
+   :mod:`~signal_panel.view.tables`, :mod:`~signal_panel.view.findings`):
+   plain, typed data read from the document, with the timeline's geometry as
+   percentages, so that no inline style is ever needed and no number in an
+   attribute is localized.
+2. The markup repeated for each dispatch (its timeline lane, its table row
+   and its details: ``markup.dispatch_rows`` and ``markup.details``, sharing
+   ``markup.shared``): Django's ``format_html`` with literal format strings,
+   which passes every value through ``conditional_escape``. Django's template
+   engine took about 100 µs per row here; a page can have hundreds.
+3. The page (``templates/signal_panel/panel.html`` and the partials it
+   includes: the findings, the Groups and Registry tabs): Django's template
+   engine, with autoescaping and whole-sentence translations; it places the
+   markup of step 2, which is a ``SafeString`` only because ``format_html``
+   made it.
 
 Nothing here calls ``mark_safe`` on a string built from data
 (``tests/view/test_safe_html.py`` checks it).
@@ -37,9 +39,7 @@ from signal_panel.analysis.reading import items, mapping, number, objects, whole
 from signal_panel.analysis.stats import READABLE
 from signal_panel.view.findings import Finding, findings_in
 from signal_panel.view.markup.dispatch_rows import dispatch_table_rows, lanes
-from signal_panel.view.markup.finding_items import finding_items
-from signal_panel.view.markup.labels import Labels
-from signal_panel.view.markup.table_rows import group_rows, registry_entries
+from signal_panel.view.markup.shared import Labels
 from signal_panel.view.model import Family, Scale, Sources, Tick, families, text
 from signal_panel.view.rows import DispatchRow, dispatch_rows
 from signal_panel.view.tables import (
@@ -111,7 +111,11 @@ class PanelContext(TypedDict):
     summary: Summary
     failures: list[str]
     findings: list[Finding]
-    findings_html: SafeString
+    # The project's own findings (and those whose owner is not said), then
+    # those in installed packages' code, and the names of those packages.
+    own_findings: list[Finding]
+    installed_findings: list[Finding]
+    installed_owners: list[str]
     instrumentation: str
     instrumentation_note: str
     dispatches: list[DispatchRow]
@@ -123,13 +127,11 @@ class PanelContext(TypedDict):
     lanes_html: SafeString
     rows_html: SafeString
     groups: list[GroupRow]
-    groups_html: SafeString
     orphans: list[OrphanRow]
     registry: list[RegistryEntry] | None
     # The registry is the process's of now: the request's own is no longer
     # stored (stored_registry.with_registry).
     registry_now: bool
-    registry_html: SafeString
     nav_subtitle: str
     # URLs of the "Across requests" tab (SignalPanel.links): its content,
     # the History panel's switch, the toolbar's script.
@@ -176,6 +178,7 @@ def build_context(
     shown = families(row.family for row in rows)
     registry = registry_in(stats, sources)
     findings = findings_in(stats, {row.id: row.short_name for row in rows}, registry)
+    installed = [finding for finding in findings if finding.installed]
     labels = Labels()
     instrumentation = text(stats.get("instrumentation"))
     return {
@@ -186,7 +189,9 @@ def build_context(
         "summary": Summary.of(mapping(stats.get("summary")), groups),
         "failures": [text(failure) for failure in items(stats.get("failures"))],
         "findings": findings,
-        "findings_html": finding_items(findings, labels),
+        "own_findings": [finding for finding in findings if not finding.installed],
+        "installed_findings": installed,
+        "installed_owners": list(dict.fromkeys(finding.owner for finding in installed)),
         "instrumentation": instrumentation,
         "instrumentation_note": instrumentation_note(instrumentation),
         "dispatches": rows,
@@ -198,11 +203,9 @@ def build_context(
         "lanes_html": lanes(rows, labels),
         "rows_html": dispatch_table_rows(rows, labels, panel_id),
         "groups": groups,
-        "groups_html": group_rows(groups, labels),
         "orphans": orphans_in(stats),
         "registry": registry,
         "registry_now": stats.get("registry_now") is True,
-        "registry_html": registry_entries(registry or [], labels),
         # The sidebar's line for this document: the panel's script puts it in
         # the sidebar, which the toolbar rendered before request_finished.
         "nav_subtitle": nav_subtitle(stats),

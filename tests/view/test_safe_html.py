@@ -7,7 +7,8 @@ recorded value into the page as markup:
 
 - ``mark_safe`` / ``SafeString`` on anything but a string literal;
 - a ``format_html`` / ``format_html_join`` format string that is not a literal
-  (or a module constant made of literals), outside the two audited helpers
+  (or a module constant made of literals, of its module or imported from
+  another module of the package), outside the two audited helpers
   that build one from ``{}`` fields and literal separators;
 - a class defining ``__html__`` (``conditional_escape`` would trust it);
 - ``|safe``, ``|safeseq`` or ``{% autoescape off %}`` in a template.
@@ -35,12 +36,12 @@ MARKING = {"mark_safe", "SafeString", "SafeText", "SafeData"}
 FORMATTED = {
     "format_html": (0, "format_string"),
     "format_html_join": (1, "format_string"),
-    "repeat": (0, "row_format"),  # signal_panel.view.markup.labels's, called by name
+    "repeat": (0, "row_format"),  # signal_panel.view.markup.shared's, called by name
 }
 # Where the markup separating parts is.
 SEPARATED = {
     "format_html_join": (0, "sep"),
-    "join": (1, "separator"),  # signal_panel.view.markup.labels's, called by name
+    "join": (1, "separator"),  # signal_panel.view.markup.shared's, called by name
 }
 # Names of the view's helpers, also the names of methods (str.join,
 # itertools.repeat): only checked when called by name.
@@ -48,7 +49,7 @@ HELPERS = {"join", "repeat"}
 # The two functions that build a format string at run time, audited: from
 # "{}" fields and a literal separator (``join``), or from their caller's
 # literal format repeated (``repeat``); their callers are checked.
-AUDITED = {"view.markup.labels.join", "view.markup.labels.repeat"}
+AUDITED = {"view.markup.shared.join", "view.markup.shared.repeat"}
 # What a call or a reference names, import aliases resolved.
 Naming = Callable[[ast.AST], str]
 UNSAFE_TEMPLATE = re.compile(r"\|\s*safe(seq)?\b|{%\s*autoescape\s+off\s*%}")
@@ -176,9 +177,13 @@ def _is_str(node: ast.expr) -> bool:
 
 
 def _constant_strings(tree: ast.Module) -> dict[str, ast.expr]:
-    """Module-level names bound to strings made of literals only."""
+    """Module-level names bound to strings made of literals only, and those
+    imported from a module of the package that binds them so (``CHIP``)."""
     constants: dict[str, ast.expr] = {}
     for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            constants.update(_imported_constants(node))
+            continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -188,6 +193,20 @@ def _constant_strings(tree: ast.Module) -> dict[str, ast.expr]:
         if isinstance(target, ast.Name) and _constant(value, constants):
             constants[target.id] = value
     return constants
+
+
+def _imported_constants(node: ast.ImportFrom) -> dict[str, ast.expr]:
+    """What ``from signal_panel.x import NAME`` binds to literal strings."""
+    root, _, rest = str(node.module).partition(".")
+    path = PACKAGE.joinpath(*rest.split(".")).with_suffix(".py")
+    if root != PACKAGE.name or not rest or not path.is_file():
+        return {}
+    theirs = _constant_strings(ast.parse(path.read_text()))
+    return {
+        alias.asname or alias.name: theirs[alias.name]
+        for alias in node.names
+        if alias.name in theirs
+    }
 
 
 def _constant(node: ast.expr, constants: dict[str, ast.expr]) -> bool:
@@ -257,9 +276,28 @@ def test_the_view_builds_its_markup_with_format_html():
         str(path.relative_to(PACKAGE)): path.read_text() for path in package_modules()
     }
     users = {name for name, source in sources.items() if "format_html(" in source}
-    markup = {"dispatch_rows.py", "details.py", "table_rows.py"}
-    assert {f"view/markup/{name}" for name in markup} <= users
-    assert "mark_safe(" in sources["view/markup/labels.py"]  # literal constants only
+    markup = {"dispatch_rows.py", "details.py", "shared.py"}
+    assert users == {f"view/markup/{name}" for name in markup}
+    assert "mark_safe(" in sources["view/markup/shared.py"]  # literal constants only
+
+
+def test_only_the_dispatch_rows_are_built_in_python():
+    """The rest of the page is the templates': the markup package holds the
+    dispatch rows' modules and nothing else, and no other module of the
+    package makes markup (``format_html``, ``mark_safe``, ``SafeString``)."""
+    markup = PACKAGE / "view" / "markup"
+    assert {path.name for path in markup.glob("*.py")} == {
+        "__init__.py",
+        "dispatch_rows.py",
+        "details.py",
+        "shared.py",
+    }
+    making = MARKING | {"format_html", "format_html_join"}
+    for path in package_modules():
+        if path.parent != markup:
+            calls = ast.walk(ast.parse(path.read_text()))
+            made = {_callee(c) for c in calls if isinstance(c, ast.Call)} & making
+            assert made == set(), path
 
 
 PLANTED = {
@@ -273,6 +311,9 @@ PLANTED = {
     "a format keyword": "format_html_join('', format_string=template, args=[])",
     "a joined format": 'format_html_join("", template, rows)',
     "a repeated format from data": "repeat(template, rows)",
+    "an imported name that is no constant": (
+        "from signal_panel.view.markup.shared import join\nformat_html(join, x)"
+    ),
     "a separator from data": "join(parts, separator)",
     "a joined separator from data": 'format_html_join(sep, "{}", rows)',
     "a decorator": "@mark_safe\ndef markup():\n    return name",
@@ -301,6 +342,9 @@ ALLOWED = {
     ),
     "named fields": 'format_html("<a href=\\"{url}\\">{text}</a>", url=u, text=t)',
     "a literal separator": 'join(parts, "<br>")',
+    "an imported constant": (
+        "from signal_panel.view.markup.shared import CHIP\nrepeat(CHIP, pairs)"
+    ),
     "methods named like the helpers": "', '.join(names)\nitertools.repeat(x, 3)",
     "a type annotation": "def f() -> SafeString:\n    return NOTHING",
 }

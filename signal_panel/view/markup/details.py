@@ -1,18 +1,26 @@
 """A dispatch's details, opened from its table row or its timeline lane.
 
 Built with ``format_html`` from literal format strings, as
-:mod:`signal_panel.view.markup.labels` explains: every value goes through
+:mod:`signal_panel.view.markup.shared` explains: every value goes through
 ``conditional_escape`` unless it is markup built here.
 """
 
 from __future__ import annotations
 
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 
-from signal_panel.view.markup.labels import NOTHING, Labels, breakable, join, repeat
-from signal_panel.view.markup.source import source, traceback
+from signal_panel.view.markup.shared import (
+    CHIP,
+    NOTHING,
+    Labels,
+    breakable,
+    join,
+    repeat,
+    source,
+    traceback,
+)
 from signal_panel.view.model import Failure
 from signal_panel.view.rows import REQUEST_STARTED, CallRow, DispatchRow
 from signal_panel.view.tables import GroupRow
@@ -29,7 +37,7 @@ DETAILS = (
     "<dt>{sent_from_label}</dt><dd>{sent_from}</dd>"
     "{relations}"
     "<dt>{dispatch_label}</dt>"
-    "<dd>#{id}, {at} {start} ms, {took} {duration} ms{timing}</dd>"
+    "<dd>{when}{timing}</dd>"
     "</dl>"
     "{context}"
     "<h5>{kwargs_label}</h5>{kwargs}"
@@ -40,16 +48,13 @@ DETAILS = (
 FACT = "<dt>{}</dt><dd>{}</dd>"
 NOT_RECORDED = "<em>{}</em>"
 SENT_FROM = "{} {} <code>{}</code>"
-TIMING = '<span class="djdt-sp-timing">: {outside} {outside_ms}&nbsp;ms{gc}</span>'
-GC = "; {} {}&nbsp;ms"
+TIMING = '<span class="djdt-sp-timing">{}{}</span>'
 JUMP = (
     '<button type="button" class="djdt-sp-jump" data-sp-target="{parent}">'
     "#{parent} <code>{signal}</code></button>"
 )
-NOT_KEPT = "#{} ({})"
 FROM_RECEIVER = " {} <code>{}</code>"
 CONTEXT = '<p class="djdt-sp-context">{}</p>'
-CHIP = '<span class="djdt-sp-chip"><span>{}</span>=<code>{}</code></span>'
 KWARGS = '<table class="djdt-sp-kwargs"><tbody>{}</tbody></table>'
 KWARG = (
     '<tr><th scope="row"><code>{}</code></th>'
@@ -85,7 +90,7 @@ RETURNED = (
 RAISED_IN_CALL = '<tr class="djdt-sp-error">' + CALL_CELLS + "<td>{error}</td></tr>"
 ASYNC_NAME = '{} <span class="djdt-sp-tag">async</span>'
 QUERIES = "{} <small>({}, {} ms)</small>"
-NESTED_QUERIES = '<small title="{}">+{} {} ({} ms)</small>'
+NESTED_QUERIES = '<small title="{}">{}</small>'
 TASK_QUERIES = '<small title="{}">+{} {} <code>{}</code> ({} ms)</small>'
 ERROR = '<strong class="djdt-sp-error-text">{}</strong>: {}{}'
 NOT_CALLED = '<h5>{}</h5><table class="djdt-sp-not-called"><tbody>{}</tbody></table>'
@@ -110,11 +115,12 @@ def details(row: DispatchRow, labels: Labels) -> SafeString:
         sent_from=_sent_from(row, labels),
         relations=_relations(row, labels),
         dispatch_label=labels.dispatch,
-        id=row.id,
-        at=labels.at_word,
-        start=labels.number(row.start_ms, 3),
-        took=labels.took_word,
-        duration=labels.number(row.duration_ms, 3),
+        when=labels.when
+        % {
+            "id": row.id,
+            "start": labels.number(row.start_ms, 3),
+            "duration": labels.number(row.duration_ms, 3),
+        },
         timing=_timing(row, labels),
         context=_context(row),
         kwargs_label=labels.kwargs,
@@ -141,15 +147,11 @@ def _timing(row: DispatchRow, labels: Labels) -> SafeString:
     time outside them, and the garbage collector's pauses during it."""
     if row.outside_ms is None:
         return NOTHING
-    gc = NOTHING
+    outside = labels.outside % {"ms": labels.number(row.outside_ms, 3)}
+    gc = ""
     if row.gc_ms:
-        gc = format_html(GC, labels.gc_pauses, labels.number(row.gc_ms, 3))
-    return format_html(
-        TIMING,
-        outside=labels.outside,
-        outside_ms=labels.number(row.outside_ms, 3),
-        gc=gc,
-    )
+        gc = labels.gc_pauses % {"ms": labels.number(row.gc_ms, 3)}
+    return format_html(TIMING, outside, gc)
 
 
 def _relations(row: DispatchRow, labels: Labels) -> SafeString:
@@ -176,7 +178,7 @@ def _inside(row: DispatchRow, labels: Labels) -> SafeString:
     if row.parent_signal:
         inside = format_html(JUMP, parent=row.parent, signal=row.parent_signal)
     else:
-        inside = format_html(NOT_KEPT, row.parent, labels.not_kept)
+        inside = conditional_escape(labels.not_kept % {"id": row.parent})
     if row.parent_receiver:
         inside += format_html(FROM_RECEIVER, labels.from_receiver, row.parent_receiver)
     return inside
@@ -269,9 +271,11 @@ def _queries(call: CallRow, labels: Labels) -> SafeString | str:
             format_html(
                 NESTED_QUERIES,
                 labels.nested_queries,
-                call.nested_query_count,
-                labels.nested_word,
-                labels.number(call.nested_query_ms, 2),
+                labels.nested_queries_count
+                % {
+                    "count": call.nested_query_count,
+                    "ms": labels.number(call.nested_query_ms, 2),
+                },
             )
         )
     tip = gettext("Run by a task it enqueued, which an immediate backend ran inline")

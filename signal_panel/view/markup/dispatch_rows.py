@@ -1,7 +1,7 @@
 """The Dispatches tab's repeated markup: a timeline lane and a table row per dispatch.
 
 Built with ``format_html`` from literal format strings, as
-:mod:`signal_panel.view.markup.labels` explains: every value goes through
+:mod:`signal_panel.view.markup.shared` explains: every value goes through
 ``conditional_escape`` unless it is markup built here.
 """
 
@@ -12,8 +12,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from signal_panel.view.markup.details import details
-from signal_panel.view.markup.labels import (
+from signal_panel.view.markup.shared import (
     ANCHOR_CLASS,
+    CHIP,
     ERROR_CLASS,
     NEST,
     NOTHING,
@@ -91,13 +92,13 @@ def _identity(row: DispatchRow) -> dict[str, SafeString | str]:
 
 
 def _tooltip(row: DispatchRow, labels: Labels) -> str:
-    text = labels.tooltip % {
+    sentence = labels.tooltip_error if row.has_error else labels.tooltip
+    return sentence % {
         "signal": row.signal,
         "sender": row.sender,
         "start": labels.number(row.start_ms, 2),
         "duration": labels.number(row.duration_ms, 3),
     }
-    return text + labels.error_suffix if row.has_error else text
 
 
 def _receiver_bar(call: CallRow, labels: Labels) -> tuple[str, str, str, str]:
@@ -143,7 +144,6 @@ SIGNAL_CELL = (
     '<small class="djdt-sp-module">#{id} · {module}</small></span>'
 )
 ESSENTIALS = '<span class="djdt-sp-essentials">{}</span>'
-ESSENTIAL = '<span class="djdt-sp-chip"><span>{}</span>=<code>{}</code></span>'
 
 TAG = ' <span class="djdt-sp-tag">{}</span>'
 ERROR_TAG = ' <span class="djdt-sp-tag djdt-sp-tag-error">{}</span>'
@@ -192,7 +192,7 @@ def _essentials(row: DispatchRow) -> SafeString:
     shown = row.essentials
     if not shown:
         return NOTHING
-    return format_html(ESSENTIALS, repeat(ESSENTIAL, shown))
+    return format_html(ESSENTIALS, repeat(CHIP, shown))
 
 
 def _receiver_names(row: DispatchRow, labels: Labels) -> SafeString:

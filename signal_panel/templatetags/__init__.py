@@ -1,0 +1,1 @@
+"""The panel's template filters: ``{% load signal_panel_markup %}``."""
