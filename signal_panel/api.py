@@ -21,7 +21,8 @@ class Recording(BaseRecording):
         """The JSON document of this recording (docs/stats-format.md);
         ``with_registry`` adds every signal and its receivers, each with its
         runs in this recording or why it never ran."""
-        return stats.to_stats(self, process_state.current(), with_registry)
+        with self.reading():
+            return stats.to_stats(self, process_state.current(), with_registry)
 
     def explain(self, receiver: Any) -> Explanation:
         """How often ``receiver`` ran in this recording, and if never, why::

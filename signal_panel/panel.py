@@ -150,7 +150,8 @@ class SignalPanel(Panel):
                 self._registry_fields = stored_registry.registry_fields(
                     process, self.toolbar.store, self.toolbar.request_id
                 )
-            document = to_stats(recording, self._process, built=self._built)
+            with recording.reading():
+                document = to_stats(recording, self._process, built=self._built)
             document.update(self._registry_fields)
             return document
         except Exception as exc:

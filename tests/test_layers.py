@@ -50,7 +50,7 @@ INSIDE = {
         # instrument's layout of a call.
         {"compiler.__main__"},
     ],
-    "recording": [{"ignored", "inline_tasks", "records"}, {"base"}],
+    "recording": [{"ignored", "inline_tasks", "records", "shared"}, {"base"}],
     "analysis": [
         {"reading"},
         {"advice", "across", "registry"},

@@ -78,6 +78,8 @@ class Threaded(Sink, Protocol):
 
     def count_after_end(self) -> None: ...
 
+    def share(self) -> None: ...
+
 
 class InThread:
     """A recording as a thread started inside it sees it (a ``state.Sink``).
@@ -248,7 +250,9 @@ def _through(sink: Sink, key: int | None) -> Sink:
         sink = recording
     if not hasattr(sink, "start_in_thread"):
         return sink  # Not a recording that follows threads: as it is.
-    return cast(Sink, InThread(cast(Threaded, sink), key))
+    recording = cast(Threaded, sink)
+    recording.share()  # Before the thread runs: it may feed it at once.
+    return cast(Sink, InThread(recording, key))
 
 
 def _stand_in(current: Any) -> Call | None:

@@ -15,7 +15,6 @@ above this layer: :class:`signal_panel.api.Recording` adds them.
 from __future__ import annotations
 
 import itertools
-import threading
 from time import perf_counter
 from types import MethodType
 from typing import Any
@@ -60,6 +59,7 @@ from signal_panel.recording.records import (
     hold_sender,
     not_called,
 )
+from signal_panel.recording.shared import SharedRecording
 
 MAX_FAILURES = 20
 
@@ -68,7 +68,7 @@ MAX_FAILURES = 20
 MAX_KEYS = 300
 
 
-class BaseRecording:
+class BaseRecording(SharedRecording):
     """Every signal dispatch made in one context: a request, or a ``with`` block.
 
     Fed by the hot path from any thread or task of that context, so each
@@ -110,13 +110,8 @@ class BaseRecording:
         # Tasks an immediate backend runs inside receivers: their SQL apart.
         self.tasks = InlineTasks()
         self.task_signals = self.tasks.signals
-        # Threads started inside it (``recorder.threads``): the names of the
-        # threads of its open dispatches sent there, by key; the threads
-        # running now (idents), how many when it ended; sends after it ended.
-        self.threaded: dict[int, str] = {}
-        self.threads_running: set[int] = set()
-        self.threads_at_end = 0
-        self.after_end = 0
+        # Threads started inside it (``recorder.threads``).
+        SharedRecording.__init__(self)
 
     # Fed by the hot path (dispatch).
 
@@ -126,7 +121,7 @@ class BaseRecording:
         """A send that found no live receiver (``connected``: the signal's
         connections then, if it had some)."""
         key = (id(signal), id(sender))
-        orphan = self.orphans.get(key)
+        orphan = dict.get(self.orphans, key)  # Not .get: see shared.py
         if orphan is not None and orphan.sender_ref() is not sender:
             # The sender it counted was freed and its id reused.
             self.orphans[(MANY, next(self._retired))] = self.orphans.pop(key)
@@ -143,7 +138,7 @@ class BaseRecording:
             )
         else:  # A new sender object per send: one bucket per signal.
             key = (id(signal), MANY)
-            orphan = self.orphans.get(key)
+            orphan = dict.get(self.orphans, key)  # Not .get: see shared.py
             if orphan is None:
                 self.orphans[key] = Orphan(
                     signal, MANY_SENDERS, hold_sender(MANY), None
@@ -283,42 +278,6 @@ class BaseRecording:
         if self.threaded:
             record.thread = self.threaded.get(dispatch.key)
         return record
-
-    # Fed from threads started inside it (``recorder.threads``).
-
-    def number_of(self, key: int) -> int | None:
-        """The number of the open dispatch ``key``, if this records it."""
-        entry = self._open.get(key)
-        return None if entry is None else entry[2]
-
-    def start_in_thread(
-        self, dispatch: Dispatch, thread: str, origin: tuple[int, int] | None
-    ) -> None:
-        """:meth:`start` for a send in the thread named ``thread``; ``origin``:
-        the key and number of the dispatch it was started in, its parent
-        even once ended (a thread nobody waits for)."""
-        self.threaded[dispatch.key] = thread
-        self.start(dispatch)
-        entry = self._open.get(dispatch.key)
-        if entry and origin and entry[3] is None and dispatch.parent_key == origin[0]:
-            group, record, number, _ = entry
-            self._open[dispatch.key] = (group, record, number, origin[1])
-            if record is not None:
-                record.parent_id = origin[1]
-
-    def finish_in_thread(self, dispatch: Dispatch) -> None:
-        self.finish(dispatch)
-        self.threaded.pop(dispatch.key, None)
-
-    def thread_started(self) -> None:
-        self.threads_running.add(threading.get_ident())
-
-    def thread_done(self) -> None:
-        self.threads_running.discard(threading.get_ident())
-
-    def count_after_end(self) -> None:
-        """A thread started inside it sent a signal after it ended."""
-        self.after_end += 1
 
     def fail(self, exc: BaseException) -> None:
         """The recorder itself failed; the user's send went on regardless."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,6 +30,7 @@ from signal_panel.view.render import render_content
 OUTER = Signal()
 OTP_SENT = Signal()
 LATER = Signal()
+NOBODY = Signal()  # No receiver: its sends are counted as orphans.
 
 RECEIVER = f"{__name__}.start_and_join"
 WAIT = 10  # seconds: a bound for joins and events, never a timed assertion
@@ -454,3 +456,36 @@ def test_a_thread_running_in_its_own_context_is_followed_too(connected):
     assert sent["parent"] == dispatch_of(document, OUTER)["id"]
     assert sent["thread"] == "own-context"
     assert len(context) == 0  # The recorder's state was reset in it.
+
+
+def test_concurrent_threads_feeding_one_recording_count_every_send():
+    """Threads not joined in turn feed one recording at once: every send is
+    counted once, and every dispatch kept in detail has its own number."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # Switch threads as often as possible.
+    threads_count, sends = 4, 10000
+    start = threading.Barrier(threads_count)
+
+    def busy() -> None:
+        start.wait(WAIT)
+        for _ in range(sends):
+            LATER.send(sender="busy")
+            NOBODY.send(sender="busy")
+
+    try:
+        with record_signals() as recording:
+            workers = [
+                threading.Thread(target=busy, name=f"busy-{n}")
+                for n in range(threads_count)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(WAIT * 6)
+    finally:
+        sys.setswitchinterval(old)
+    stats = recording.to_stats()
+    assert sum(g["count"] for g in stats["groups"]) == threads_count * sends
+    assert sum(o["count"] for o in stats["orphans"]) == threads_count * sends
+    ids = [d["id"] for d in stats["dispatches"]]
+    assert len(ids) == len(set(ids))
