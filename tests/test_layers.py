@@ -11,6 +11,7 @@ layers; this test keeps them true.
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from pathlib import Path
 
@@ -334,3 +335,23 @@ def test_no_class_or_type_name_is_defined_twice():
             ):
                 defined.setdefault(node.targets[0].id, []).append(name)
     assert {name: where for name, where in defined.items() if len(where) > 1} == {}
+
+
+def test_the_architecture_docs_name_every_module():
+    """docs/architecture.md's tree and the package cannot drift apart."""
+    docs = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    tree = docs.split("```\nsignal_panel/", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"[\w.]+\.py|\w+/", tree))
+    files = [p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py")]
+    missing = [
+        str(path)
+        for path in files
+        if path.name != "__init__.py"
+        and (
+            path.name not in named
+            or any(f"{folder}/" not in named for folder in path.parts[:-1])
+        )
+    ]
+    assert missing == []
+    stale = {name for name in named if name.endswith(".py")} - {p.name for p in files}
+    assert stale == set()

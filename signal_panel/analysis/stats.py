@@ -28,7 +28,7 @@ READABLE = (1, 2)
 
 
 class Recorded(Protocol):
-    """What the document is made of (a ``recording.Recording``)."""
+    """What the document is made of (a ``recording.base.BaseRecording``)."""
 
     config: Config
     origin: float

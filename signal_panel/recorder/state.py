@@ -4,7 +4,7 @@ Two context variables, so that each thread, asyncio task and
 ``sync_to_async``/``async_to_sync`` hop sees the recordings of the request
 (or ``record_signals()`` block) it belongs to. Only the functions here write
 them: ``push``/``pop`` for a ``with`` block, ``replace`` for a request's
-recording (opened and closed by ``lifecycle``), ``set_current`` and
+recording (opened and closed by ``toolbar.lifecycle``), ``set_current`` and
 ``reset_current`` for the hot path, ``enter``/``leave`` around a thread's run
 (``threads``: a new thread starts with an empty context).
 """
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 
 class Sink(Protocol):
-    """What the hot path needs of a recording (``recording.Recording``)."""
+    """What the hot path needs of a recording (``recording.base.BaseRecording``)."""
 
     end: float | None
     ignored_signals: frozenset[int]

@@ -33,6 +33,7 @@ from signal_panel.recorder import gc_pauses
 from signal_panel.recorder.dispatch import weakly
 from signal_panel.recorder.inflight import (
     ERROR,
+    FOLDED_SLOTS,
     INDEX,
     NESTED,
     QUERIES,
@@ -236,8 +237,7 @@ class BaseRecording(SharedRecording):
         tasks = self.tasks.done
         ran: Ran | None = None
         for call in dispatch.calls:
-            # One unpacking, not a subscript per place (calls.py's layout).
-            _, index, began, stop, _, error, queries, _, _, _ = call
+            index, began, stop, error, queries = FOLDED_SLOTS(call)
             # The receiver's position in dispatch.receivers: the n-th sync
             # receiver's call of a compiled send is the n-th receiver.
             if index is None:

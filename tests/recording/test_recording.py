@@ -659,7 +659,7 @@ class TestTimeOutsideReceivers:
         collecting, calm = recording.to_stats()["dispatches"]
         summary = recording.to_stats()["summary"]
         if sys.version_info[:2] == (3, 11):
-            # Not measured there (signal_panel/pauses.py says why).
+            # Not measured there (signal_panel/recorder/gc_pauses.py says why).
             assert collecting["gc_ms"] is calm["gc_ms"] is summary["gc_ms"] is None
             return
         assert collecting["gc_ms"] > 0
