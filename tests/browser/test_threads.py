@@ -114,6 +114,10 @@ def test_forgot_password_shows_the_threads_post_save_nested(narrow: Page, site: 
     expect(jump).to_have_attribute(
         "data-sp-target", started.get_attribute("data-sp-id")
     )
+    thread = details.locator("dt", has_text="Thread").locator(
+        "xpath=following-sibling::dd[1]"
+    )
+    expect(thread).to_have_text("send-reset-code")
     expect(details).to_contain_text("in mail_reset_code")
     expect(details).to_contain_text("demo.accounts.receivers.log_sent_mail")
     # The tag stays shown above the opened details.

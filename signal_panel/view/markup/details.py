@@ -159,6 +159,8 @@ def _relations(row: DispatchRow, labels: Labels) -> SafeString:
     facts: list[tuple[SafeString, SafeString | str]] = []
     if row.parent is not None:
         facts.append((labels.inside, _inside(row, labels)))
+    if row.thread:
+        facts.append((labels.thread, row.thread))
     if row.children:
         nested = ngettext(
             "%(count)s dispatch sent by its receivers",

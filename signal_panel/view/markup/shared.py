@@ -95,6 +95,7 @@ class Labels:
         self.not_recorded = conditional_escape(_("not recorded"))
         self.inside = conditional_escape(_("Inside"))
         self.nested = conditional_escape(_("Nested"))
+        self.thread = conditional_escape(_("Thread"))
         self.group = conditional_escape(_("Group"))
         self.dispatch = conditional_escape(_("Dispatch"))
         self.kwargs = conditional_escape(_("Keyword arguments"))
