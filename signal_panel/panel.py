@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from typing import Any
 
 from debug_toolbar.panels import Panel
@@ -43,6 +44,9 @@ class SignalPanel(Panel):
         # the document's registry is: the same for both of its builds.
         self._process: process_state.ProcessState | None = None
         self._registry_fields: dict[str, Any] = {}
+        # Its stores after request_finished: at the end of the request, and
+        # once more when the threads that outlived it end (another thread).
+        self._saving = threading.Lock()
 
     @classmethod
     def ready(cls) -> None:
@@ -116,7 +120,19 @@ class SignalPanel(Panel):
         )
 
     def _save_finished(self, recording: Recording) -> None:
-        """Store the recording again, now with ``request_finished``.
+        """Store the recording again, now with ``request_finished``; and once
+        more when the threads started in it that outlived it end, with the
+        count of their later sends (``summary.after_end``).
+        """
+        if recording.threads_running:
+            # Before the stats are built: a thread ending meanwhile then
+            # still stores again.
+            lifecycle.after_threads(recording, self._save_again)
+        self._save_again(recording)
+
+    def _save_again(self, recording: Recording) -> None:
+        """Build and store the stats, if the toolbar's store still holds the
+        request.
 
         Django has run ``close_old_connections`` by now: close any database
         connection that writing to a DatabaseStore opens.
@@ -127,10 +143,11 @@ class SignalPanel(Panel):
             alias for alias in connections if connections[alias].connection is None
         }
         try:
-            if request_id and store.exists(request_id):
-                stats = self._stats(recording)
-                self.toolbar.stats[self.panel_id] = stats
-                store.save_panel(request_id, self.panel_id, stats)
+            with self._saving:
+                if request_id and store.exists(request_id):
+                    stats = self._stats(recording)
+                    self.toolbar.stats[self.panel_id] = stats
+                    store.save_panel(request_id, self.panel_id, stats)
         finally:
             for alias in closed:
                 if connections[alias].connection is not None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("async/", views.async_view),
     path("slow/", views.slow),
     path("readings/", views.readings),
+    path("outliving-thread/", views.outliving_thread),
     path("_test/", include("tests.testapp.probes")),
     # Not debug_toolbar_urls(): it is empty when pytest-django turns DEBUG off.
     path("__debug__/", include("debug_toolbar.urls")),

@@ -42,6 +42,7 @@ class Recorded(Protocol):
     failures: list[str]
     # Threads started inside it (``recorder.threads``).
     threads_at_end: int
+    threads_running: set[int]
     after_end: int
 
 
@@ -170,9 +171,13 @@ def to_stats(
                 d["signal"] == "django.core.signals.request_finished"
                 for d in dispatches
             ),
-            # Threads started inside it and still running when it ended, and
-            # the sends such threads made after the end (not recorded).
+            # Threads started inside it and still running when it ended, how
+            # many of them run still, and the sends such threads made after
+            # the end (not recorded: counted).
             "threads_at_end": recording.threads_at_end,
+            "threads_running": (
+                len(recording.threads_running) if recording.end is not None else 0
+            ),
             "after_end": recording.after_end,
         },
         "dispatches": dispatches,

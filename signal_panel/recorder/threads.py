@@ -68,7 +68,9 @@ class Threaded(Sink, Protocol):
 
     def thread_started(self) -> None: ...
 
-    def thread_done(self) -> None: ...
+    def thread_done(self) -> bool: ...
+
+    def run_threads_done(self) -> None: ...
 
     def start_in_thread(
         self, dispatch: Any, thread: str, origin: tuple[int, int] | None
@@ -218,8 +220,8 @@ class Carried:
             for sink in self.sinks:
                 if isinstance(sink, InThread):
                     recording = sink.recording
-                    if recording is not None:
-                        recording.thread_done()
+                    if recording is not None and recording.thread_done():
+                        recording.run_threads_done()
             thread = self.thread
             if thread is not None and vars(thread).get(BOOTSTRAP) is self:
                 delattr(thread, BOOTSTRAP)

@@ -37,6 +37,7 @@ class SharedRecording:
     """The part of a recording that threads started inside it use."""
 
     _open: dict[int, tuple[Any, Any, int, int | None]]
+    end: float | None
     start: Callable[[Any], None]
     finish: Callable[[Any], None]
 
@@ -48,6 +49,8 @@ class SharedRecording:
         self.threads_running: set[int] = set()
         self.threads_at_end = 0
         self.after_end = 0
+        # Called once the threads still running when it ended are done.
+        self.threads_done_callbacks: list[Callable[[Any], None]] = []
         self._lock: threading.RLock | None = None
 
     def share(self) -> None:
@@ -100,8 +103,33 @@ class SharedRecording:
     def thread_started(self) -> None:
         self.threads_running.add(threading.get_ident())
 
-    def thread_done(self) -> None:
+    def thread_done(self) -> bool:
+        """A thread started inside it is done; True if it was the last of
+        those still running when it ended, and someone waits for them
+        (then call :meth:`run_threads_done`, outside the lock)."""
         self.threads_running.discard(threading.get_ident())
+        return (
+            self.end is not None
+            and not self.threads_running
+            and bool(self.threads_done_callbacks)
+        )
+
+    def when_threads_done(self, callback: Callable[[Any], None]) -> bool:
+        """Call ``callback(recording)`` once the threads started inside it
+        that still run are done (in the last of them to end); False, and
+        nothing will be called, if none runs now. It runs once that thread's
+        ``run()`` has returned: ``threading.current_thread()`` is then a
+        dummy there, and ``join()`` waits for it."""
+        with self.reading():
+            if not self.threads_running:
+                return False
+            self.threads_done_callbacks.append(callback)
+            return True
+
+    def run_threads_done(self) -> None:
+        callbacks, self.threads_done_callbacks = self.threads_done_callbacks, []
+        for callback in callbacks:
+            callback(self)
 
     def count_after_end(self) -> None:
         """A thread started inside it sent a signal after it ended."""

@@ -61,6 +61,9 @@ def summary(document: ReportData) -> list[Line]:
     running = whole(numbers.get("threads_at_end"))
     if running:
         items.append(plural(running, "thread") + " still running at the end")
+    still = whole(numbers.get("threads_running"))
+    if still:
+        items.append(f"{still} still running now")
     after_end = whole(numbers.get("after_end"))
     if after_end:
         items.append(f"after the recording ended: {plural(after_end, 'send')}")

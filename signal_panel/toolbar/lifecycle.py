@@ -27,6 +27,11 @@ from signal_panel.recorder.state import Sink
 logger = logging.getLogger("signal_panel")
 
 HANDLE_KEY = "signal_panel.recording"
+# Recordings kept alive until the threads that outlived them end
+# (after_threads): a bound, for a project that starts a long-lived thread in
+# every request.
+AWAITING: set[Recording] = set()
+AWAITING_CAP = 1000
 
 
 class RequestRecording(Recording):
@@ -68,6 +73,27 @@ def close_for_request() -> None:
                 logger.warning(
                     "signal_panel could not save request_finished", exc_info=True
                 )
+
+
+def after_threads(recording: Recording, callback: Callable[[Recording], None]) -> bool:
+    """Call ``callback(recording)`` once the threads started in it that still
+    run are done, keeping it alive until then (the threads hold it weakly);
+    False if none runs, or too many recordings wait already."""
+    if len(AWAITING) >= AWAITING_CAP:
+        return False
+
+    def done(finished: Recording) -> None:
+        AWAITING.discard(finished)
+        try:
+            callback(finished)
+        except Exception:
+            logger.warning("signal_panel could not save a thread's end", exc_info=True)
+
+    AWAITING.add(recording)
+    if recording.when_threads_done(done):
+        return True
+    AWAITING.discard(recording)
+    return False
 
 
 def _without_requests(recordings: tuple[Sink, ...]) -> tuple[Sink, ...]:

@@ -70,9 +70,11 @@ class Summary:
     span_ms: float | None  # None while the request is still running
     gc_ms: float | None  # garbage-collector pauses; None if not recorded
     request_finished: bool
-    # Threads started in it still running when it ended, and the sends they
-    # made after (not recorded); 0 in older documents.
+    # Threads started in it still running when it ended, how many still ran
+    # when the document was stored, and the sends they made after (not
+    # recorded); 0 in older documents.
     threads_at_end: int
+    threads_running: int
     after_end: int
 
     @classmethod
@@ -97,6 +99,7 @@ class Summary:
             gc_ms=None if gc is None else number(gc),
             request_finished=bool(summary.get("request_finished")),
             threads_at_end=whole(summary.get("threads_at_end")),
+            threads_running=whole(summary.get("threads_running")),
             after_end=whole(summary.get("after_end")),
         )
 

@@ -18,7 +18,7 @@ from django.test import override_settings
 from signal_panel import record_signals
 from signal_panel.analysis import process_state
 from signal_panel.panel import SignalPanel
-from signal_panel.toolbar import stored_registry
+from signal_panel.toolbar import lifecycle, stored_registry
 from tests.testapp.signals import article_published
 
 DATABASE_STORE = "debug_toolbar.store.DatabaseStore"
@@ -290,3 +290,40 @@ def test_the_registry_is_stored_again_when_its_request_leaves_the_store(client):
         process_state.current().key
     )
     assert ("are no longer stored" in content) is changed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_that_outlives_the_request_stores_its_count_when_it_ends(
+    client, store
+):
+    from tests.testapp import views
+
+    views.GO_ON.clear()
+    response = client.get("/outliving-thread/")
+    [mailer] = views.MAILERS
+    try:
+        stored = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
+        summary = stored["SignalPanel"]["summary"]
+        assert (summary["threads_at_end"], summary["threads_running"]) == (1, 1)
+        assert summary["after_end"] == 0
+        content = render_panel(client, response)
+        assert "1 was still running when this was stored" in content
+    finally:
+        views.GO_ON.set()
+        mailer.join(10)
+        views.MAILERS.clear()
+    assert not mailer.is_alive()
+    # Stored again by the thread itself, as it ended.
+    stored = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
+    summary = stored["SignalPanel"]["summary"]
+    assert (summary["threads_at_end"], summary["threads_running"]) == (1, 0)
+    assert summary["after_end"] == 2
+    content = render_panel(client, response)
+    assert "After the recording ended: 2 sends." in content
+    assert "still running when this was stored" not in content
+    # Its late sends are counted, never recorded.
+    assert not any(
+        d["signal"] == "tests.testapp.signals.article_published"
+        for d in stored["SignalPanel"]["dispatches"]
+    )
+    assert not lifecycle.AWAITING

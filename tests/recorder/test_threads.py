@@ -381,7 +381,7 @@ def test_the_panel_and_the_report_show_the_thread_and_what_was_left_out(connecte
     assert "slow<mail>" not in html
     assert (
         "1 thread started here still ran when the recording ended: its later "
-        "sends are not recorded." in html
+        "sends are counted, not recorded." in html
     )
     assert "After the recording ended: 1 send." in html
     report = recording.report(width=200)
@@ -489,3 +489,47 @@ def test_concurrent_threads_feeding_one_recording_count_every_send():
     assert sum(o["count"] for o in stats["orphans"]) == threads_count * sends
     ids = [d["id"] for d in stats["dispatches"]]
     assert len(ids) == len(set(ids))
+
+
+def test_who_waits_for_the_threads_that_outlived_a_recording_is_called_once(
+    connected,
+):
+    go_on = threading.Event()
+    workers: list[threading.Thread] = []
+    called: list[tuple[int, int, int]] = []
+
+    def run() -> None:
+        go_on.wait(WAIT)
+        LATER.send(sender="late")
+
+    def start_two(sender: Any, **kwargs: Any) -> None:
+        for name in ("first", "second"):
+            worker = threading.Thread(target=run, name=name)
+            workers.append(worker)
+            worker.start()
+
+    connected(start_two)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+        # Both threads run (not only started) before the recording ends.
+        while len(recording.threads_running) < 2:
+            threading.Event().wait(0.001)
+    assert recording.to_stats()["summary"]["threads_running"] == 2
+
+    def waiter(finished: Any) -> None:
+        called.append(
+            (threading.get_ident(), finished.after_end, finished.threads_at_end)
+        )
+
+    assert recording.when_threads_done(waiter)
+    go_on.set()
+    for worker in workers:
+        worker.join(WAIT)
+    # In the last thread to end, with both threads' late sends counted.
+    assert len(called) == 1
+    assert called[0][0] in {worker.ident for worker in workers}
+    assert called[0][1:] == (2, 2)
+    assert recording.to_stats()["summary"]["threads_running"] == 0
+    # Nothing runs any more: nothing to wait for.
+    assert not recording.when_threads_done(waiter)
+    assert len(called) == 1

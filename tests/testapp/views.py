@@ -1,4 +1,5 @@
 import asyncio
+import threading
 import time
 
 from asgiref.sync import sync_to_async
@@ -65,3 +66,23 @@ def readings(request):
     """Lists every Reading: two model signals per row (pre_init, post_init)."""
     values = [reading.value for reading in Reading.objects.all()]
     return page(f"{len(values)} readings")
+
+
+# The threads outliving_thread started, and what lets them go on.
+MAILERS: list[threading.Thread] = []
+GO_ON = threading.Event()
+
+
+def outliving_thread(request):
+    """Starts a thread that sends two signals once GO_ON is set, after the
+    response (its request's recording) is long finished."""
+
+    def mail_later() -> None:
+        GO_ON.wait(10)
+        article_published.send(sender="thread", title="late")
+        article_published.send(sender="thread", title="later")
+
+    mailer = threading.Thread(target=mail_later, name="mail-later")
+    MAILERS.append(mailer)
+    mailer.start()
+    return page("mail queued")

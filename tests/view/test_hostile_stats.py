@@ -174,6 +174,7 @@ def document() -> dict[str, Any]:
             "gc_ms": 1.5,
             "request_finished": True,
             "threads_at_end": 1,
+            "threads_running": 1,
             "after_end": 2,
         },
         "dispatches": [
