@@ -75,10 +75,15 @@ class SignalsPanel:
             self.page.wait_for_timeout(50)
 
     def open(self) -> SignalsPanel:
-        """Open the Signals panel and wait for its script to have run."""
+        """Open the Signals panel and wait for its script to have run and
+        its stylesheet (a <link> in the panel's content) to apply."""
         self.wait_for_finished()
         self.page.locator("#djDebugToolbar a.SignalPanel").click()
         self.root.wait_for()
+        self.page.wait_for_function(
+            "(root) => getComputedStyle(root).getPropertyValue('--sp-fam-request')",
+            arg=self.root.element_handle(),
+        )
         return self
 
     def open_panel(self, panel_id: str) -> Locator:
