@@ -27,7 +27,8 @@ import functools
 import sys
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, cast
 
 from asgiref.sync import AsyncToSync
@@ -66,15 +67,17 @@ class Threaded(Sink, Protocol):
 
     def number_of(self, key: int) -> int | None: ...
 
-    def thread_started(self) -> None: ...
+    def thread_pending(self) -> None: ...
 
-    def thread_done(self) -> bool: ...
+    def thread_done(self) -> list[Callable[[Any], None]]: ...
 
-    def run_threads_done(self) -> None: ...
+    def count_orphan_in_thread(
+        self, signal: Any, sender: Any, connected: list[Any] | None = None
+    ) -> None: ...
 
     def start_in_thread(
         self, dispatch: Any, thread: str, origin: tuple[int, int] | None
-    ) -> None: ...
+    ) -> bool: ...
 
     def finish_in_thread(self, dispatch: Any) -> None: ...
 
@@ -131,21 +134,15 @@ class InThread:
         self, signal: Any, sender: Any, connected: list[Any] | None = None
     ) -> None:
         recording = self._ref()
-        if recording is None:
-            return
-        if recording.end is not None:
-            recording.count_after_end()
-        else:
-            recording.count_orphan(signal, sender, connected)
+        if recording is not None:
+            recording.count_orphan_in_thread(signal, sender, connected)
 
     def start(self, dispatch: Any) -> None:
         recording = self._ref()
-        if recording is None or recording.end is not None:
+        if recording is None or not recording.start_in_thread(
+            dispatch, self.thread, self.origin
+        ):
             self._late.add(dispatch.key)
-            if recording is not None:
-                recording.count_after_end()
-            return
-        recording.start_in_thread(dispatch, self.thread, self.origin)
 
     def finish(self, dispatch: Any) -> None:
         if dispatch.key in self._late:
@@ -168,7 +165,7 @@ class Carried:
     it does; the state is set around it and reset after.
     """
 
-    __slots__ = ("context", "fn", "parent", "sinks", "thread")
+    __slots__ = ("context", "fn", "parent", "ran", "sinks", "thread")
 
     def __init__(
         self,
@@ -186,9 +183,11 @@ class Carried:
         # Where run() runs: the thread's own Context on Python 3.14+
         # (Thread(context=...)), else the thread's base context (None).
         self.context: contextvars.Context | None = None
+        self.ran = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tokens = None
+        self.ran = True
         try:
             # Not current_thread(): before _bootstrap_inner, it makes a dummy.
             thread = self.thread or threading.current_thread()
@@ -196,9 +195,6 @@ class Carried:
             for sink in self.sinks:
                 if isinstance(sink, InThread):
                     sink.thread = name
-                    recording = sink.recording
-                    if recording is not None:
-                        recording.thread_started()
             self.context = getattr(thread, "_context", None) if self.thread else None
             if self.context is not None:
                 tokens = self.context.run(state.enter, self.sinks, self.parent)
@@ -206,8 +202,9 @@ class Carried:
                 tokens = state.enter(self.sinks, self.parent)
         except Exception:
             pass
+        fn, self.fn = self.fn, None  # Held no longer than Python holds it.
         try:
-            return self.fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         finally:
             self._done(tokens)
 
@@ -217,15 +214,33 @@ class Carried:
                 self.context.run(state.leave, tokens)
             elif tokens is not None:
                 state.leave(tokens)
-            for sink in self.sinks:
-                if isinstance(sink, InThread):
-                    recording = sink.recording
-                    if recording is not None and recording.thread_done():
-                        recording.run_threads_done()
+            self._threads_done()
             thread = self.thread
             if thread is not None and vars(thread).get(BOOTSTRAP) is self:
                 delattr(thread, BOOTSTRAP)
         self.sinks, self.parent, self.thread, self.context = (), None, None, None
+
+    def abandon(self) -> None:
+        """It will never run (the thread did not start, the work item was
+        cancelled): the recordings stop waiting for it."""
+        if not self.ran:
+            self.ran = True
+            with contextlib.suppress(Exception):
+                self._threads_done()
+            self.fn, self.sinks, self.parent, self.thread = None, (), None, None
+
+    def cancelled(self, future: Future[Any]) -> None:
+        """A done callback of its work item's future."""
+        if future.cancelled():
+            self.abandon()
+
+    def _threads_done(self) -> None:
+        for sink in self.sinks:
+            if isinstance(sink, InThread):
+                recording = sink.recording
+                if recording is not None:
+                    for callback in recording.thread_done():
+                        callback(recording)
 
 
 def carry(fn: Any, thread: threading.Thread | None = None) -> Carried | None:
@@ -254,6 +269,7 @@ def _through(sink: Sink, key: int | None) -> Sink:
         return sink  # Not a recording that follows threads: as it is.
     recording = cast(Threaded, sink)
     recording.share()  # Before the thread runs: it may feed it at once.
+    recording.thread_pending()
     return cast(Sink, InThread(recording, key))
 
 
@@ -282,7 +298,7 @@ def _start(thread: threading.Thread) -> None:
     """``Thread.start``: the thread carries the recording."""
     if state.recordings() is None:
         return cast(None, _originals["start"](thread))
-    carried = None
+    carried: Carried | None = None
     if not getattr(_submitting, "on", False):
         carried = carry(getattr(thread, BOOTSTRAP), thread)
         if carried is not None:
@@ -292,6 +308,8 @@ def _start(thread: threading.Thread) -> None:
     except BaseException:
         if carried is not None and vars(thread).get(BOOTSTRAP) is carried:
             delattr(thread, BOOTSTRAP)
+        if carried is not None:
+            carried.abandon()
         raise
 
 
@@ -300,14 +318,37 @@ def _submit(executor: ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any)
     if state.recordings() is None:
         return _originals["submit"](executor, fn, *args, **kwargs)
     carried = None
-    if sys._getframe(1).f_code not in _CARRY_THEMSELVES:
+    if sys._getframe(1).f_code not in _CARRY_THEMSELVES and not _isolated(
+        type(executor)
+    ):
         carried = carry(fn)
     before = getattr(_submitting, "on", False)
     _submitting.on = True
     try:
-        return _originals["submit"](executor, carried or fn, *args, **kwargs)
+        future = _originals["submit"](executor, carried or fn, *args, **kwargs)
+    except BaseException:
+        if carried is not None:
+            carried.abandon()
+        raise
     finally:
         _submitting.on = before
+    if carried is not None:
+        future.add_done_callback(carried.cancelled)
+    return future
+
+
+def _isolated(executor: type) -> bool:
+    """An executor whose work runs in another interpreter (3.14's
+    InterpreterPoolExecutor, which pickles it): nothing to carry there."""
+    found = _ISOLATED.get(executor)
+    if found is None:
+        found = _ISOLATED[executor] = any(
+            cls.__name__ == "InterpreterPoolExecutor" for cls in executor.__mro__
+        )
+    return found
+
+
+_ISOLATED: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
 
 def install() -> None:
@@ -322,6 +363,12 @@ def install() -> None:
         submit = functools.wraps(_originals["submit"])(_submit)
         threading.Thread.start = start  # type: ignore[method-assign,assignment]
         ThreadPoolExecutor.submit = submit  # type: ignore[method-assign,assignment]
+
+
+def start_unfollowed(thread: threading.Thread) -> None:
+    """Start ``thread`` as Python would, carrying no recording into it (the
+    recorder's own threads)."""
+    (_originals.get("start") or threading.Thread.start)(thread)
 
 
 def is_installed() -> bool:

@@ -100,7 +100,8 @@ class BaseRecording(SharedRecording):
         self.orphans: dict[tuple[int, int], Orphan] = {}
         self.failures: list[str] = []
         # The dispatches sent so far (their numbers), and those not ended yet
-        # by id(): (group, record, number, the parent's number).
+        # by their key (Dispatch.key): (group, record, number, the parent's
+        # number).
         self.numbered = 0
         # How many more are kept in detail, in all and per group.
         self.room = self.config.max_detailed
@@ -334,7 +335,7 @@ class BaseRecording(SharedRecording):
         if self.end is None:
             self.end = perf_counter()
             self.gc = gc_pauses.total - self.gc_origin
-            self.threads_at_end = len(self.threads_running)
+            self.threads_at_end = self.threads_open
 
     @property
     def complete(self) -> bool:

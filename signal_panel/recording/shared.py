@@ -24,13 +24,17 @@ FEEDING = (
     "start",
     "finish",
     "fail",
+    "count_orphan_in_thread",
     "start_in_thread",
     "finish_in_thread",
-    "thread_started",
+    "thread_pending",
     "thread_done",
     "count_after_end",
+    "when_threads_done",
     "close",
 )
+# share() of two threads at once must not make two locks.
+_sharing = threading.Lock()
 
 
 class SharedRecording:
@@ -40,23 +44,29 @@ class SharedRecording:
     end: float | None
     start: Callable[[Any], None]
     finish: Callable[[Any], None]
+    count_orphan: Callable[..., None]
 
     def __init__(self) -> None:
         # The names of the threads of its open dispatches sent there, by key;
-        # the threads running now (idents), how many when it ended; sends
-        # after it ended; the lock, once a thread shares it.
+        # the threads (and pool work items) started inside it and not done
+        # yet, queued or running; how many when it ended; sends after it
+        # ended; the lock, once a thread shares it.
         self.threaded: dict[int, str] = {}
-        self.threads_running: set[int] = set()
+        self.threads_open = 0
         self.threads_at_end = 0
         self.after_end = 0
-        # Called once the threads still running when it ended are done.
+        # Called once the threads still open when it ended are done.
         self.threads_done_callbacks: list[Callable[[Any], None]] = []
         self._lock: threading.RLock | None = None
 
     def share(self) -> None:
         """From now on, threads may feed this recording at the same time."""
-        if self._lock is not None:
-            return
+        with _sharing:
+            if self._lock is not None:
+                return
+            self._share()
+
+    def _share(self) -> None:
         lock = self._lock = threading.RLock()
         orphans = vars(self)["orphans"]
         self.__dict__["orphans"] = SharedCounters(orphans)
@@ -81,12 +91,26 @@ class SharedRecording:
         entry = self._open.get(key)
         return None if entry is None else entry[2]
 
+    def count_orphan_in_thread(
+        self, signal: Any, sender: Any, connected: list[Any] | None = None
+    ) -> None:
+        """:meth:`count_orphan` for a send in a thread, or a send after the end."""
+        if self.end is not None:
+            self.after_end += 1
+        else:
+            self.count_orphan(signal, sender, connected)
+
     def start_in_thread(
         self, dispatch: Any, thread: str, origin: tuple[int, int] | None
-    ) -> None:
+    ) -> bool:
         """:meth:`start` for a send in the thread named ``thread``; ``origin``:
         the key and number of the dispatch it was started in, its parent
-        even once ended (a thread nobody waits for)."""
+        even once ended (a thread nobody waits for). False, and counted, if
+        the recording has ended (tested under the lock: it may end while the
+        thread sends)."""
+        if self.end is not None:
+            self.after_end += 1
+            return False
         self.threaded[dispatch.key] = thread
         self.start(dispatch)
         entry = self._open.get(dispatch.key)
@@ -95,41 +119,37 @@ class SharedRecording:
             self._open[dispatch.key] = (group, record, number, origin[1])
             if record is not None:
                 record.parent_id = origin[1]
+        return True
 
     def finish_in_thread(self, dispatch: Any) -> None:
         self.finish(dispatch)
         self.threaded.pop(dispatch.key, None)
 
-    def thread_started(self) -> None:
-        self.threads_running.add(threading.get_ident())
+    def thread_pending(self) -> None:
+        """A thread (or a pool's work item) was started inside it: counted
+        from the starting thread, before it runs."""
+        self.threads_open += 1
 
-    def thread_done(self) -> bool:
-        """A thread started inside it is done; True if it was the last of
-        those still running when it ended, and someone waits for them
-        (then call :meth:`run_threads_done`, outside the lock)."""
-        self.threads_running.discard(threading.get_ident())
-        return (
-            self.end is not None
-            and not self.threads_running
-            and bool(self.threads_done_callbacks)
-        )
+    def thread_done(self) -> list[Callable[[Any], None]]:
+        """A thread started inside it is done, or never ran (its start
+        failed, its work item was cancelled). The callbacks to call now, with
+        the recording, outside the lock: those waiting for the threads still
+        open when it ended, once the last is done."""
+        self.threads_open -= 1
+        if self.end is None or self.threads_open > 0:
+            return []
+        callbacks, self.threads_done_callbacks = self.threads_done_callbacks, []
+        return callbacks
 
     def when_threads_done(self, callback: Callable[[Any], None]) -> bool:
         """Call ``callback(recording)`` once the threads started inside it
-        that still run are done (in the last of them to end); False, and
-        nothing will be called, if none runs now. It runs once that thread's
-        ``run()`` has returned: ``threading.current_thread()`` is then a
-        dummy there, and ``join()`` waits for it."""
-        with self.reading():
-            if not self.threads_running:
-                return False
-            self.threads_done_callbacks.append(callback)
-            return True
-
-    def run_threads_done(self) -> None:
-        callbacks, self.threads_done_callbacks = self.threads_done_callbacks, []
-        for callback in callbacks:
-            callback(self)
+        and not done yet are done, in the last of them to end (after its
+        ``run()`` returned, before ``join()`` returns: keep it short); False,
+        and nothing will be called, if none is open now."""
+        if self.threads_open <= 0:
+            return False
+        self.threads_done_callbacks.append(callback)
+        return True
 
     def count_after_end(self) -> None:
         """A thread started inside it sent a signal after it ended."""

@@ -1,5 +1,5 @@
 """The "Across requests" tab's view: every document the toolbar's store
-holds, summed (``across``) and rendered (``view_across``).
+holds, summed (``analysis.across``) and rendered (``view.across``).
 
 Served under the toolbar's own URLs (``SignalPanel.get_urls()``: ddt adds
 each panel's URLs to ``debug_toolbar_urls()``), so a project that includes

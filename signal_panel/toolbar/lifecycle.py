@@ -17,21 +17,30 @@ A request that no panel adopts (no toolbar for it, or one of the toolbar's own
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from signal_panel.api import Recording
-from signal_panel.recorder import instrument, state
+from signal_panel.recorder import instrument, state, threads
 from signal_panel.recorder.state import Sink
 
 logger = logging.getLogger("signal_panel")
 
 HANDLE_KEY = "signal_panel.recording"
-# Recordings kept alive until the threads that outlived them end
-# (after_threads): a bound, for a project that starts a long-lived thread in
-# every request.
-AWAITING: set[Recording] = set()
-AWAITING_CAP = 1000
+# Recordings whose threads outlived them, oldest first, each with what to
+# call once those are done (after_threads); the lock that also orders a
+# registration before its call.
+AWAITING: dict[Recording, Callable[[Recording], object]] = {}
+_awaiting_lock = threading.Lock()
+# Recordings whose threads are done, handed from the last thread to end to
+# one thread of ours (the store writes never lengthen a user's thread).
+_done: queue.SimpleQueue[Recording] = queue.SimpleQueue()
+_worker: list[threading.Thread] = []
+# How many handed over and not yet called back (wait_for_late_stores).
+_pending = [0]
+_settled = threading.Condition()
 
 
 class RequestRecording(Recording):
@@ -75,25 +84,61 @@ def close_for_request() -> None:
                 )
 
 
-def after_threads(recording: Recording, callback: Callable[[Recording], None]) -> bool:
-    """Call ``callback(recording)`` once the threads started in it that still
-    run are done, keeping it alive until then (the threads hold it weakly);
-    False if none runs, or too many recordings wait already."""
-    if len(AWAITING) >= AWAITING_CAP:
+def after_threads(
+    recording: Recording, callback: Callable[[Recording], object], limit: int
+) -> bool:
+    """Call ``callback(recording)``, in a thread of ours, once the threads
+    started in it that are not done yet are done, keeping it alive until
+    then (they hold it weakly). At most ``limit`` recordings wait: past it,
+    the oldest is let go (its request has most likely left the toolbar's
+    store). False if no thread of it is open."""
+    if limit <= 0:
         return False
+    with _awaiting_lock:
+        if not recording.when_threads_done(_hand_over):
+            return False
+        AWAITING[recording] = callback
+        while len(AWAITING) > limit:
+            del AWAITING[next(iter(AWAITING))]
+        if not (_worker and _worker[0].is_alive()):  # Also after a fork.
+            worker = threading.Thread(
+                target=_call_done, name="signal_panel-late-stores", daemon=True
+            )
+            threads.start_unfollowed(worker)
+            _worker[:] = [worker]
+    return True
 
-    def done(finished: Recording) -> None:
-        AWAITING.discard(finished)
+
+def _hand_over(recording: Recording) -> None:
+    """In the last of its threads to end: only a hand-over."""
+    with _settled:
+        _pending[0] += 1
+    _done.put(recording)
+
+
+def wait_for_late_stores(timeout: float) -> bool:
+    """Wait until what was handed over so far has been called back (the
+    panel's stores after threads that outlived their requests); False if
+    ``timeout`` seconds passed first."""
+    with _settled:
+        return _settled.wait_for(lambda: _pending[0] == 0, timeout)
+
+
+def _call_done() -> None:
+    while True:
+        recording = _done.get()
+        with _awaiting_lock:
+            callback = AWAITING.pop(recording, None)
         try:
-            callback(finished)
+            if callback is not None:  # Else let go past the limit.
+                callback(recording)
         except Exception:
             logger.warning("signal_panel could not save a thread's end", exc_info=True)
-
-    AWAITING.add(recording)
-    if recording.when_threads_done(done):
-        return True
-    AWAITING.discard(recording)
-    return False
+        finally:
+            del recording, callback
+            with _settled:
+                _pending[0] -= 1
+                _settled.notify_all()
 
 
 def _without_requests(recordings: tuple[Sink, ...]) -> tuple[Sink, ...]:

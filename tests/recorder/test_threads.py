@@ -380,7 +380,7 @@ def test_the_panel_and_the_report_show_the_thread_and_what_was_left_out(connecte
     assert "in thread slow&lt;mail&gt;" in html  # Escaped, as every value.
     assert "slow<mail>" not in html
     assert (
-        "1 thread started here still ran when the recording ended: its later "
+        "1 thread started here was not done when the recording ended: its later "
         "sends are counted, not recorded." in html
     )
     assert "After the recording ended: 1 send." in html
@@ -511,9 +511,8 @@ def test_who_waits_for_the_threads_that_outlived_a_recording_is_called_once(
     connected(start_two)
     with record_signals() as recording:
         OUTER.send(sender="view")
-        # Both threads run (not only started) before the recording ends.
-        while len(recording.threads_running) < 2:
-            threading.Event().wait(0.001)
+        # Counted from their start, not from when they run.
+        assert recording.threads_open == 2
     assert recording.to_stats()["summary"]["threads_running"] == 2
 
     def waiter(finished: Any) -> None:
@@ -533,3 +532,88 @@ def test_who_waits_for_the_threads_that_outlived_a_recording_is_called_once(
     # Nothing runs any more: nothing to wait for.
     assert not recording.when_threads_done(waiter)
     assert len(called) == 1
+
+
+def test_pool_work_still_queued_at_the_end_is_waited_for_and_counted(connected):
+    release = threading.Event()
+    called: list[int] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="busy") as pool:
+        pool.submit(release.wait, WAIT)  # Outside any recording: the blocker.
+        futures = []
+
+        def submit(sender: Any, **kwargs: Any) -> None:
+            futures.append(pool.submit(send_otp))
+
+        connected(submit)
+        with record_signals() as recording:
+            OUTER.send(sender="view")
+        # Queued behind the blocker, not running: still not done.
+        assert recording.threads_at_end == 1
+        assert recording.to_stats()["summary"]["threads_running"] == 1
+        assert recording.when_threads_done(lambda r: called.append(r.after_end))
+        release.set()
+        futures[0].result(WAIT)
+    assert called == [1]
+    summary = recording.to_stats()["summary"]
+    assert (summary["threads_running"], summary["after_end"]) == (0, 1)
+
+
+def test_cancelled_pool_work_is_not_waited_for(connected):
+    release = threading.Event()
+    called: list[int] = []
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        pool.submit(release.wait, WAIT)
+        futures = []
+
+        def submit(sender: Any, **kwargs: Any) -> None:
+            futures.append(pool.submit(send_otp))
+
+        connected(submit)
+        with record_signals() as recording:
+            OUTER.send(sender="view")
+        assert recording.when_threads_done(lambda r: called.append(r.after_end))
+        assert futures[0].cancel()
+        # Never to run: nothing left to wait for, nothing sent after the end.
+        assert called == [0]
+        assert recording.threads_open == 0
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+def test_a_thread_that_cannot_start_is_not_waited_for(connected, monkeypatch):
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("can't start new thread")
+
+    # What Thread.start calls to make the OS thread (3.13: a joinable one).
+    for name in ("_start_new_thread", "_start_joinable_thread"):
+        if hasattr(threading, name):
+            monkeypatch.setattr(threading, name, refuse)
+
+    def start(sender: Any, **kwargs: Any) -> None:
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            threading.Thread(target=send_otp).start()
+
+    connected(start)
+    with record_signals() as recording:
+        OUTER.send(sender="view")
+    assert recording.threads_open == 0
+    assert recording.threads_at_end == 0
+
+
+def test_a_send_that_starts_as_the_recording_ends_is_counted_after_it():
+    """The end is tested again under the recording's lock (a thread may send
+    while the recording closes): such a send is counted, never recorded."""
+    with record_signals() as recording:
+        recording.share()
+
+    class Sent:
+        key = -1
+        parent_key = None
+
+    assert recording.start_in_thread(Sent(), "late", None) is False
+    recording.count_orphan_in_thread(NOBODY, "late")
+    assert recording.after_end == 2
+    assert recording.dispatches == []
+    assert recording.orphans == {}
