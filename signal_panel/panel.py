@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import Any
 
+from debug_toolbar import settings as dt_settings
 from debug_toolbar.panels import Panel
 from django.db import connections
 from django.templatetags.static import static
@@ -14,7 +15,7 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from signal_panel.analysis import process_state
-from signal_panel.analysis.stats import VERSION, to_stats
+from signal_panel.analysis.stats import VERSION, summary_of, to_stats
 from signal_panel.api import Recording
 from signal_panel.describe import describe_exception
 from signal_panel.recorder import instrument, state
@@ -38,15 +39,7 @@ class SignalPanel(Panel):
         super().__init__(*args, **kwargs)
         self._recording: Recording | None = None
         self._fallback_token: Any = None
-        # The dispatches' JSON, built once per request (see stats.to_stats).
-        self._built: dict[int, dict[str, Any]] = {}
-        # The process's state when the stats were first built, and where
-        # the document's registry is: the same for both of its builds.
-        self._process: process_state.ProcessState | None = None
-        self._registry_fields: dict[str, Any] = {}
-        # Its stores after request_finished: at the end of the request, and
-        # once more when the threads that outlived it end (another thread).
-        self._saving = threading.Lock()
+        self._document: RequestDocument | None = None
 
     @classmethod
     def ready(cls) -> None:
@@ -104,12 +97,30 @@ class SignalPanel(Panel):
                 self._recording.close()
 
     def generate_stats(self, request: Any, response: Any) -> None:
+        """The stats, stored; or, when the document is sure to be built
+        after ``request_finished`` and nobody reads it before, only its
+        summary in memory (the sidebar line and Server-Timing): a request
+        builds and stores its document once."""
         recording = self._recording
         if recording is None:
             return
-        self.record_stats(self._stats(recording))
-        if isinstance(recording, lifecycle.RequestRecording):
-            recording.on_finish(self._save_finished)
+        self._document = document = RequestDocument(
+            self.toolbar.store, self.toolbar.request_id, self.panel_id
+        )
+        if not isinstance(recording, lifecycle.RequestRecording):
+            self.record_stats(document.build(recording))
+            return
+        recording.on_finish(self._save_finished)
+        if getattr(response, "streaming", False) or self.toolbar.should_render_panels():
+            # Read before request_finished: a streamed page's panel, opened
+            # while it streams, or the panels rendered into the page.
+            self.record_stats(document.build(recording))
+        else:
+            # Its summary alone, for the sidebar, Server-Timing, and a panel
+            # fetched before the document is stored (it says so, and polls).
+            self.record_stats(
+                {"version": VERSION, "summary": document.summary(recording)}
+            )
 
     def generate_server_timing(self, request: Any, response: Any) -> None:
         summary = self.get_stats().get("summary") or {}
@@ -121,39 +132,78 @@ class SignalPanel(Panel):
 
     def _save_finished(self, recording: Recording) -> None:
         """Store the recording again, now with ``request_finished``; and once
-        more when the threads started in it that outlived it end, with the
-        count of their later sends (``summary.after_end``).
-        """
-        if recording.threads_running:
+        more when the threads started in it that outlived it are done, with
+        the count of their later sends (``summary.after_end``)."""
+        document = self._document
+        if document is None:
+            return
+        if recording.threads_open:
             # Before the stats are built: a thread ending meanwhile then
-            # still stores again.
-            lifecycle.after_threads(recording, self._save_again)
-        self._save_again(recording)
+            # still stores again. Only the document waits, not the toolbar.
+            document.awaited = lifecycle.after_threads(
+                recording,
+                document.store_again,
+                dt_settings.get_config()["RESULTS_CACHE_SIZE"],
+            )
+        stats = document.store_again(recording)
+        if stats is not None:
+            self.toolbar.stats[self.panel_id] = stats
 
-    def _save_again(self, recording: Recording) -> None:
-        """Build and store the stats, if the toolbar's store still holds the
-        request.
+
+class RequestDocument:
+    """The stats document of one request, built from its recording and
+    stored in the toolbar's store (up to three times: docs/stats-format.md).
+    Holds nothing of the request but what that takes."""
+
+    def __init__(self, store: Any, request_id: str | None, panel_id: str) -> None:
+        self.store = store
+        self.request_id = request_id
+        self.panel_id = panel_id
+        # The dispatches' JSON, built once per request (see stats.to_stats).
+        self.built: dict[int, dict[str, Any]] = {}
+        # The process's state when it was first built, and where its
+        # registry is: the same for every build.
+        self.process: process_state.ProcessState | None = None
+        self.registry_fields: dict[str, Any] = {}
+        # Whether it is stored again once the threads that outlived the
+        # request are done (lifecycle.after_threads); its stores after
+        # request_finished, from two threads, one at a time.
+        self.awaited = False
+        self.saving = threading.Lock()
+
+    def store_again(self, recording: Recording) -> dict[str, Any] | None:
+        """Build and store it, if the toolbar's store still holds the
+        request; the stats stored, or None.
 
         Django has run ``close_old_connections`` by now: close any database
         connection that writing to a DatabaseStore opens.
         """
-        store = self.toolbar.store
-        request_id = self.toolbar.request_id
+        store, request_id = self.store, self.request_id
         closed = {
             alias for alias in connections if connections[alias].connection is None
         }
         try:
-            with self._saving:
-                if request_id and store.exists(request_id):
-                    stats = self._stats(recording)
-                    self.toolbar.stats[self.panel_id] = stats
-                    store.save_panel(request_id, self.panel_id, stats)
+            with self.saving:
+                if not (request_id and store.exists(request_id)):
+                    return None
+                stats = self.build(recording)
+                store.save_panel(request_id, self.panel_id, stats)
+                return stats
         finally:
             for alias in closed:
                 if connections[alias].connection is not None:
                     connections[alias].close()
 
-    def _stats(self, recording: Recording) -> dict[str, Any]:
+    def summary(self, recording: Recording) -> dict[str, Any]:
+        """The document's summary alone (see :meth:`build`)."""
+        try:
+            with recording.reading():
+                return summary_of(recording)
+        except Exception:
+            logger.warning("signal_panel could not build its stats", exc_info=True)
+            return {"dispatches": 0, "receivers": 0, "request_finished": False}
+
+    def build(self, recording: Recording) -> dict[str, Any]:
         """The recording's stats; if building them fails, a document that
         says so.
 
@@ -162,14 +212,16 @@ class SignalPanel(Panel):
         request.
         """
         try:
-            if self._process is None:
-                self._process = process = process_state.current()
-                self._registry_fields = stored_registry.registry_fields(
-                    process, self.toolbar.store, self.toolbar.request_id
+            if self.process is None:
+                self.process = process = process_state.current()
+                self.registry_fields = stored_registry.registry_fields(
+                    process, self.store, self.request_id
                 )
             with recording.reading():
-                document = to_stats(recording, self._process, built=self._built)
-            document.update(self._registry_fields)
+                document = to_stats(recording, self.process, built=self.built)
+            document.update(self.registry_fields)
+            # The panel's own: whether this is stored again when threads end.
+            document["summary"]["threads_awaited"] = self.awaited
             return document
         except Exception as exc:
             logger.warning("signal_panel could not build its stats", exc_info=True)

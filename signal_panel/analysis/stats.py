@@ -42,7 +42,7 @@ class Recorded(Protocol):
     failures: list[str]
     # Threads started inside it (``recorder.threads``).
     threads_at_end: int
-    threads_running: set[int]
+    threads_open: int
     after_end: int
 
 
@@ -74,112 +74,27 @@ def to_stats(
     """
     origin = recording.origin
     built = {} if built is None else built
-
-    def ms(seconds: float) -> float:
-        return round(seconds * 1000, 3)
-
-    records = list(recording.dispatches)
+    records = _kept(recording)
     kept = {record.id for record in records}
-    for group in recording.groups.values():
-        slowest = group.slowest
-        if slowest is not None and slowest.id not in kept:
-            records.append(slowest)
-            kept.add(slowest.id)
-    records.sort(key=lambda record: (record.start, record.id))
-
     dispatches = []
     for record in records:
         dispatch = built.get(record.id)
         if dispatch is None:
-            dispatch = _dispatch(record, origin, ms)
+            dispatch = _dispatch(record, origin, _ms)
             if record.connected is None and record.duration:  # It has ended.
                 built[record.id] = dispatch
         parent = record.parent_id
         dispatches.append(
             {**dispatch, "parent_kept": parent in kept if parent is not None else None}
         )
-    groups: list[dict[str, Any]] = [
-        {
-            "id": group.index,
-            "signal": group.signal_name,
-            "sender": group.sender,
-            "receivers": [
-                {
-                    "name": name,
-                    "runs": runs,
-                    "total_ms": ms(total),
-                    "queries": queries,
-                    "nested_queries": nested,
-                    "task_queries": _tasks(group, index, ms),
-                }
-                for index, (name, runs, total, queries, nested) in enumerate(
-                    zip(
-                        group.receivers,
-                        group.receiver_runs,
-                        group.receiver_totals,
-                        group.receiver_queries,
-                        group.receiver_nested,
-                        strict=True,
-                    )
-                )
-            ],
-            "count": group.count,
-            "detailed": group.detailed + (1 if group.slowest is not None else 0),
-            "total_ms": ms(group.total),
-            "mean_ms": ms(group.total / group.count) if group.count else 0.0,
-            "max_ms": ms(group.max),
-            "errors": group.errors,
-        }
-        for group in recording.groups.values()
-        if group.count
-    ]
+    groups = _groups(recording)
     orphans: list[dict[str, Any]] = sorted(
         (_orphan(orphan, recording.describer) for orphan in recording.orphans.values()),
         key=lambda orphan: (-orphan["count"], orphan["signal"], orphan["sender"]),
     )
-    total_dispatches = sum(group["count"] for group in groups)
-    end = recording.end
-    span_end = ms(end - origin) if end is not None else None
     document: dict[str, Any] = {
         "version": VERSION,
-        "summary": {
-            "dispatches": total_dispatches,
-            "detailed": len(dispatches),
-            "dropped": total_dispatches - len(dispatches),
-            "receivers": sum(r["runs"] for group in groups for r in group["receivers"]),
-            "receiver_time_ms": round(
-                sum(r["total_ms"] for group in groups for r in group["receivers"]), 3
-            ),
-            # The receivers' own SQL and their inline tasks' own: each once.
-            "queries": sum(r["queries"] for group in groups for r in group["receivers"])
-            + sum(
-                sums[2]
-                for group in recording.groups.values()
-                for tasks in group.receiver_tasks or ()
-                for sums in tasks.values()
-            ),
-            "errors": sum(group["errors"] for group in groups),
-            "orphans": sum(orphan["count"] for orphan in orphans),
-            "span_ms": span_end,
-            # Collector pauses in the whole span; null while it runs.
-            "gc_ms": (
-                ms(recording.gc)
-                if recording.gc is not None and gc_pauses.MEASURED
-                else None
-            ),
-            "request_finished": any(
-                d["signal"] == "django.core.signals.request_finished"
-                for d in dispatches
-            ),
-            # Threads started inside it and still running when it ended, how
-            # many of them run still, and the sends such threads made after
-            # the end (not recorded: counted).
-            "threads_at_end": recording.threads_at_end,
-            "threads_running": (
-                len(recording.threads_running) if recording.end is not None else 0
-            ),
-            "after_end": recording.after_end,
-        },
+        "summary": _summary(recording, groups, records),
         "dispatches": dispatches,
         "groups": groups,
         "orphans": orphans,
@@ -196,6 +111,112 @@ def to_stats(
     if with_registry:
         document["registry"] = receiver_statuses(process.registry, document)
     return document
+
+
+def summary_of(recording: Recorded) -> dict[str, Any]:
+    """The document's ``summary`` as :func:`to_stats` would give it now,
+    without building the rest (the toolbar's sidebar line and Server-Timing
+    header, when the document itself is built once, after
+    ``request_finished``)."""
+    return _summary(recording, _groups(recording), _kept(recording))
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _kept(recording: Recorded) -> list[DispatchRecord]:
+    """The records kept in detail, each group's slowest among them, in the
+    order they were sent."""
+    records = list(recording.dispatches)
+    kept = {record.id for record in records}
+    for group in recording.groups.values():
+        slowest = group.slowest
+        if slowest is not None and slowest.id not in kept:
+            records.append(slowest)
+            kept.add(slowest.id)
+    records.sort(key=lambda record: (record.start, record.id))
+    return records
+
+
+def _groups(recording: Recorded) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": group.index,
+            "signal": group.signal_name,
+            "sender": group.sender,
+            "receivers": [
+                {
+                    "name": name,
+                    "runs": runs,
+                    "total_ms": _ms(total),
+                    "queries": queries,
+                    "nested_queries": nested,
+                    "task_queries": _tasks(group, index, _ms),
+                }
+                for index, (name, runs, total, queries, nested) in enumerate(
+                    zip(
+                        group.receivers,
+                        group.receiver_runs,
+                        group.receiver_totals,
+                        group.receiver_queries,
+                        group.receiver_nested,
+                        strict=True,
+                    )
+                )
+            ],
+            "count": group.count,
+            "detailed": group.detailed + (1 if group.slowest is not None else 0),
+            "total_ms": _ms(group.total),
+            "mean_ms": _ms(group.total / group.count) if group.count else 0.0,
+            "max_ms": _ms(group.max),
+            "errors": group.errors,
+        }
+        for group in recording.groups.values()
+        if group.count
+    ]
+
+
+def _summary(
+    recording: Recorded, groups: list[dict[str, Any]], records: list[DispatchRecord]
+) -> dict[str, Any]:
+    total_dispatches = sum(group["count"] for group in groups)
+    end = recording.end
+    receivers = [r for group in groups for r in group["receivers"]]
+    return {
+        "dispatches": total_dispatches,
+        "detailed": len(records),
+        "dropped": total_dispatches - len(records),
+        "receivers": sum(r["runs"] for r in receivers),
+        "receiver_time_ms": round(sum(r["total_ms"] for r in receivers), 3),
+        # The receivers' own SQL and their inline tasks' own: each once.
+        "queries": sum(r["queries"] for r in receivers)
+        + sum(
+            sums[2]
+            for group in recording.groups.values()
+            for tasks in group.receiver_tasks or ()
+            for sums in tasks.values()
+        ),
+        "errors": sum(group["errors"] for group in groups),
+        "orphans": sum(orphan.count for orphan in recording.orphans.values()),
+        "span_ms": _ms(end - recording.origin) if end is not None else None,
+        # Collector pauses in the whole span; null while it runs.
+        "gc_ms": (
+            _ms(recording.gc)
+            if recording.gc is not None and gc_pauses.MEASURED
+            else None
+        ),
+        "request_finished": any(
+            record.signal_name == "django.core.signals.request_finished"
+            for record in records
+        ),
+        # Threads started inside it and not done when it ended, how many of
+        # them are still not done, and the sends such threads made after the
+        # end (not recorded: counted).
+        "threads_at_end": recording.threads_at_end,
+        "threads_running": recording.threads_open if end is not None else 0,
+        "after_end": recording.after_end,
+    }
 
 
 def _tasks(

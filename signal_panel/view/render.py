@@ -75,6 +75,7 @@ class Summary:
     # recorded); 0 in older documents.
     threads_at_end: int
     threads_running: int
+    threads_awaited: bool  # the panel stores it again when they are done
     after_end: int
 
     @classmethod
@@ -100,6 +101,7 @@ class Summary:
             request_finished=bool(summary.get("request_finished")),
             threads_at_end=whole(summary.get("threads_at_end")),
             threads_running=whole(summary.get("threads_running")),
+            threads_awaited=summary.get("threads_awaited") is True,
             after_end=whole(summary.get("after_end")),
         )
 
@@ -136,6 +138,8 @@ class PanelContext(TypedDict):
     # stored (stored_registry.with_registry).
     registry_now: bool
     nav_subtitle: str
+    # Only the summary stored so far: the rest is built after request_finished.
+    details_pending: bool
     # URLs of the "Across requests" tab (SignalPanel.links): its content,
     # the History panel's switch, the toolbar's script.
     links: Mapping[str, str]
@@ -212,6 +216,7 @@ def build_context(
         # The sidebar's line for this document: the panel's script puts it in
         # the sidebar, which the toolbar rendered before request_finished.
         "nav_subtitle": nav_subtitle(stats),
+        "details_pending": "dispatches" not in stats,
         "links": links or {},
     }
 

@@ -15,6 +15,7 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.dispatch import Signal
 from django.utils import inspect as django_inspect
 
+from signal_panel import panel
 from signal_panel.analysis import process_state, stats, wiring
 from signal_panel.toolbar import stored_registry
 
@@ -119,22 +120,30 @@ def test_the_never_imported_scan_runs_once_until_a_module_is_imported(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_builds_each_dispatch_once(client, monkeypatch):
+def test_a_request_builds_its_document_once(client, monkeypatch):
     built: Counter[int] = Counter()
-    original = stats._dispatch
+    documents: list[dict[str, Any]] = []
+    original_dispatch, original_document = stats._dispatch, panel.to_stats
 
     def counting(record: Any, *args: Any) -> dict[str, Any]:
         built[record.id] += 1
-        return original(record, *args)
+        return original_dispatch(record, *args)
+
+    def building(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        document = original_document(*args, **kwargs)
+        documents.append(document)
+        return document
 
     monkeypatch.setattr(stats, "_dispatch", counting)
+    monkeypatch.setattr(panel, "to_stats", building)
     response = client.get("/articles/create/?title=Once")
 
     request_id = re.search(rb'data-request-id="([0-9a-f]+)"', response.content)[1]
     stored = DebugToolbar.fetch(request_id.decode(), "SignalPanel").stats
     document = stored["SignalPanel"]
-    # Stored twice (the toolbar's post-processing, then request_finished),
-    # each dispatch built once.
+    # Built once, after request_finished (with the response, only its
+    # summary, for the sidebar), each dispatch once.
+    assert len(documents) == 1
     assert document["summary"]["request_finished"]
     assert set(built) == {d["id"] for d in document["dispatches"]}
     assert set(built.values()) == {1}

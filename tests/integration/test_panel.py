@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from debug_toolbar.models import HistoryEntry
 from debug_toolbar.store import get_store, serialize
 from debug_toolbar.toolbar import DebugToolbar
 from django.conf import settings
+from django.dispatch import Signal
 from django.template.defaultfilters import floatformat
 from django.test import override_settings
 
@@ -306,6 +308,7 @@ def test_a_thread_that_outlives_the_request_stores_its_count_when_it_ends(
         summary = stored["SignalPanel"]["summary"]
         assert (summary["threads_at_end"], summary["threads_running"]) == (1, 1)
         assert summary["after_end"] == 0
+        assert summary["threads_awaited"] is True
         content = render_panel(client, response)
         assert "1 was still running when this was stored" in content
     finally:
@@ -313,7 +316,8 @@ def test_a_thread_that_outlives_the_request_stores_its_count_when_it_ends(
         mailer.join(10)
         views.MAILERS.clear()
     assert not mailer.is_alive()
-    # Stored again by the thread itself, as it ended.
+    # Stored again, by a thread of the panel's own, once the mailer was done.
+    assert lifecycle.wait_for_late_stores(10)
     stored = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
     summary = stored["SignalPanel"]["summary"]
     assert (summary["threads_at_end"], summary["threads_running"]) == (1, 0)
@@ -327,3 +331,79 @@ def test_a_thread_that_outlives_the_request_stores_its_count_when_it_ends(
         for d in stored["SignalPanel"]["dispatches"]
     )
     assert not lifecycle.AWAITING
+
+
+LATE = Signal()
+
+
+def test_late_stores_run_in_the_panels_own_thread_and_the_oldest_is_let_go():
+    go_on = threading.Event()
+    workers: list[threading.Thread] = []
+    ran_in: list[tuple[str, str]] = []
+
+    def start(sender, **kwargs):
+        worker = threading.Thread(target=go_on.wait, args=(10,), name="user-thread")
+        workers.append(worker)
+        worker.start()
+
+    def note(label: str):
+        return lambda recording: ran_in.append((label, threading.current_thread().name))
+
+    LATE.connect(start, weak=False)
+    try:
+        recordings = []
+        for _ in range(2):
+            with record_signals() as recording:
+                LATE.send(sender="view")
+            recordings.append(recording)
+        assert lifecycle.after_threads(recordings[0], note("first"), limit=1)
+        assert lifecycle.after_threads(recordings[1], note("second"), limit=1)
+        assert list(lifecycle.AWAITING) == [recordings[1]]  # The oldest let go.
+        with record_signals() as idle:
+            pass
+        assert not lifecycle.after_threads(idle, note("idle"), limit=1)
+    finally:
+        go_on.set()
+        LATE.disconnect(start)
+        for worker in workers:
+            worker.join(10)
+    assert lifecycle.wait_for_late_stores(10)
+    assert ran_in == [("second", "signal_panel-late-stores")]
+    assert not lifecycle.AWAITING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_response_only_the_summary_is_stored(client, monkeypatch, store):
+    """The document is built once, after request_finished; what a panel
+    fetched before then shows: the summary, and that the rest follows."""
+    early: dict = {}
+    save_finished = SignalPanel._save_finished
+
+    def look_first(panel, recording):
+        early.update(DebugToolbar.fetch(panel.toolbar.request_id, "SignalPanel").stats)
+        early["content"] = panel.content
+        save_finished(panel, recording)
+
+    monkeypatch.setattr(SignalPanel, "_save_finished", look_first)
+    response = client.get("/articles/create/?title=Early")
+
+    assert set(early["SignalPanel"]) == {"version", "summary"}
+    summary = early["SignalPanel"]["summary"]
+    assert summary["dispatches"] >= 2 and not summary["request_finished"]
+    assert "The dispatches are stored once the response is closed." in early["content"]
+    assert "djdt-sp-unfinished" in early["content"]  # It fetches them again.
+    stored = DebugToolbar.fetch(request_id(response), "SignalPanel").stats
+    assert stored["SignalPanel"]["summary"]["request_finished"]
+    assert stored["SignalPanel"]["dispatches"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_panels_rendered_into_the_page_get_the_whole_document(client, settings):
+    settings.DEBUG_TOOLBAR_CONFIG = {
+        **settings.DEBUG_TOOLBAR_CONFIG,
+        "RENDER_PANELS": True,
+    }
+    response = client.get("/articles/create/?title=Inline")
+    content = response.content.decode()
+    assert "tests.testapp.receivers.comment_on_new_article" in content
+    assert "The dispatches are stored once the response is closed." not in content
