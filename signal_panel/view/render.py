@@ -39,7 +39,7 @@ from signal_panel.analysis.reading import items, mapping, number, objects, whole
 from signal_panel.analysis.stats import READABLE
 from signal_panel.view.findings import Finding, findings_in
 from signal_panel.view.markup.dispatch_rows import dispatch_table_rows, lanes
-from signal_panel.view.markup.shared import Labels
+from signal_panel.view.markup.shared import Labels, slow_filter
 from signal_panel.view.model import Family, Scale, Sources, Tick, families, text
 from signal_panel.view.rows import DispatchRow, dispatch_rows
 from signal_panel.view.tables import (
@@ -130,6 +130,7 @@ class PanelContext(TypedDict):
     span_ms: float
     ticks: list[Tick]
     lanes_html: SafeString
+    slow_filter_html: SafeString
     rows_html: SafeString
     groups: list[GroupRow]
     orphans: list[OrphanRow]
@@ -208,6 +209,7 @@ def build_context(
         "span_ms": scale.end_ms,
         "ticks": scale.ticks(),
         "lanes_html": lanes(rows, labels),
+        "slow_filter_html": slow_filter(SLOW_MS),
         "rows_html": dispatch_table_rows(rows, labels, panel_id),
         "groups": groups,
         "orphans": orphans_in(stats),
@@ -216,7 +218,10 @@ def build_context(
         # The sidebar's line for this document: the panel's script puts it in
         # the sidebar, which the toolbar rendered before request_finished.
         "nav_subtitle": nav_subtitle(stats),
-        "details_pending": "dispatches" not in stats,
+        # What the panel stores with the response (see SignalPanel.generate_stats).
+        "details_pending": "dispatches" not in stats
+        and bool(mapping(stats.get("summary")))
+        and not mapping(stats.get("summary")).get("request_finished"),
         "links": links or {},
     }
 

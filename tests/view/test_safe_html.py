@@ -23,6 +23,7 @@ import re
 import string
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -209,9 +210,27 @@ def _imported_constants(node: ast.ImportFrom) -> dict[str, ast.expr]:
     }
 
 
+# A translation of a literal: its msgid is in the source, and its text comes
+# from the package's own catalogs, trusted as its templates'
+# {% blocktranslate %} are.
+TRANSLATING = {"_", "gettext", "pgettext"}
+
+
+def _translated(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in TRANSLATING
+        and not node.keywords
+        and bool(node.args)
+        and all(_is_str(argument) for argument in node.args)
+    )
+
+
 def _constant(node: ast.expr, constants: dict[str, ast.expr]) -> bool:
-    """A literal, a constant's name, literals added up, or a choice of these."""
-    if _is_str(node):
+    """A literal, a constant's name, literals added up, a choice of these,
+    or the translation of a literal."""
+    if _is_str(node) or _translated(node):
         return True
     if isinstance(node, ast.Name):
         return node.id in constants
@@ -223,9 +242,12 @@ def _constant(node: ast.expr, constants: dict[str, ast.expr]) -> bool:
 
 
 def _literal_values(node: ast.expr, constants: dict[str, ast.expr]) -> list[str]:
-    """The format strings a constant expression can be."""
+    """The format strings a constant expression can be (a translation: its
+    msgid)."""
     if isinstance(node, ast.Constant):
         return [str(node.value)]
+    if isinstance(node, ast.Call):
+        return [str(cast(ast.Constant, node.args[-1]).value)]
     if isinstance(node, ast.Name):
         return _literal_values(constants[node.id], constants)
     if isinstance(node, ast.BinOp):
@@ -322,6 +344,9 @@ PLANTED = {
     "an assigned __html__": "Trusted.__html__ = str",
     "an attribute lookup": 'format_html("<b>{row.name}</b>", row=row)',
     "a conversion": 'format_html("<b>{!r}</b>", name)',
+    "a translated format from data": "format_html(_(template), name)",
+    "a translated format with a lookup": 'format_html(_("<b>{row.name}</b>"), row=x)',
+    "another translated format": "format_html(translate('{}'), name)",
     "__html__": "class Trusted:\n    def __html__(self):\n        return self.text",
 }
 
@@ -334,6 +359,7 @@ def test_the_checks_find_planted_markup(source):
 ALLOWED = {
     "a literal": 'NOTHING = mark_safe("")',
     "a literal format": 'format_html("<b>{}</b>", name)',
+    "a translated literal format": 'format_html(_("<b>{name}</b>"), name=x)',
     "a constant format": (
         'BOLD = "<b>" "{}"\nLINK = BOLD + "</b>"\nformat_html(LINK, x)'
     ),

@@ -1,8 +1,9 @@
 """A translation gets whole sentences, so that it can order their words.
 
 The panel's sentences are translated whole (``{% blocktranslate %}`` with
-placeholders and plural forms in the templates, ``%(name)s`` formats in the
-dispatch rows' markup), never assembled from translated words. A stand-in
+placeholders and plural forms in the templates, ``%(name)s`` formats and
+``format_html`` formats translated whole in the dispatch rows' markup),
+never assembled from translated words. A stand-in
 catalogue that puts each sentence's words in another order shows it: each
 sentence comes out in the catalogue's order, its values in place.
 """
@@ -40,8 +41,11 @@ CATALOGUE = {
     ),
     "%(counter)s query": "queries: %(counter)s",
     "%(counter)s queries": "queries: %(counter)s",
-    "#%(id)s, at %(start)s ms, took %(duration)s ms": (
-        "took %(duration)s ms, from %(start)s ms: #%(id)s"
+    "#{id}, at {start} ms, took {duration} ms": (
+        "took {duration} ms, from {start} ms: #{id}"
+    ),
+    "{dispatch} from <code>{receiver}</code>": (
+        "<code>{receiver}</code> sent it, in {dispatch}"
     ),
     "+%(count)s nested (%(ms)s ms)": "nested: +%(count)s (%(ms)s ms)",
 }
@@ -69,7 +73,13 @@ def a_document() -> dict[str, Any]:
     nesting = call("shop.receivers.relay", nested_queries=nested)
     return document(
         dispatch(1, "shop.signals.a", receivers=[nesting]),
-        dispatch(2, "shop.signals.b", parent=1, parent_kept=False),
+        dispatch(
+            2,
+            "shop.signals.b",
+            parent=1,
+            parent_kept=False,
+            parent_receiver="shop.receivers.relay",
+        ),
         groups=[
             {
                 "id": 0,
@@ -116,5 +126,5 @@ def test_the_dispatch_details_sentences_are_translated_whole():
     page = Page(render_content(a_document()))
     facts = page.texts("dd")
     assert "took 0.500 ms, from 1.000 ms: #1" in facts
-    assert "not kept in detail: #1" in facts
+    assert "shop.receivers.relay sent it, in not kept in detail: #1" in facts
     assert "nested: +3 (1.50 ms)" in page.texts("small")

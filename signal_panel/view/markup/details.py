@@ -37,7 +37,7 @@ DETAILS = (
     "<dt>{sent_from_label}</dt><dd>{sent_from}</dd>"
     "{relations}"
     "<dt>{dispatch_label}</dt>"
-    "<dd>{when}{timing}</dd>"
+    "<dd>{when}</dd>"
     "</dl>"
     "{context}"
     "<h5>{kwargs_label}</h5>{kwargs}"
@@ -47,13 +47,10 @@ DETAILS = (
 )
 FACT = "<dt>{}</dt><dd>{}</dd>"
 NOT_RECORDED = "<em>{}</em>"
-SENT_FROM = "{} {} <code>{}</code>"
-TIMING = '<span class="djdt-sp-timing">{}{}</span>'
 JUMP = (
     '<button type="button" class="djdt-sp-jump" data-sp-target="{parent}">'
     "#{parent} <code>{signal}</code></button>"
 )
-FROM_RECEIVER = " {} <code>{}</code>"
 CONTEXT = '<p class="djdt-sp-context">{}</p>'
 KWARGS = '<table class="djdt-sp-kwargs"><tbody>{}</tbody></table>'
 KWARG = (
@@ -91,7 +88,7 @@ RAISED_IN_CALL = '<tr class="djdt-sp-error">' + CALL_CELLS + "<td>{error}</td></
 ASYNC_NAME = '{} <span class="djdt-sp-tag">async</span>'
 QUERIES = "{} <small>({}, {} ms)</small>"
 NESTED_QUERIES = '<small title="{}">{}</small>'
-TASK_QUERIES = '<small title="{}">+{} {} <code>{}</code> ({} ms)</small>'
+TASK_QUERIES = '<small title="{}">{}</small>'
 ERROR = '<strong class="djdt-sp-error-text">{}</strong>: {}{}'
 NOT_CALLED = '<h5>{}</h5><table class="djdt-sp-not-called"><tbody>{}</tbody></table>'
 NOT_CALLED_ROW = "<tr><td><code>{}</code></td><td>{}</td></tr>"
@@ -115,13 +112,7 @@ def details(row: DispatchRow, labels: Labels) -> SafeString:
         sent_from=_sent_from(row, labels),
         relations=_relations(row, labels),
         dispatch_label=labels.dispatch,
-        when=labels.when
-        % {
-            "id": row.id,
-            "start": labels.number(row.start_ms, 3),
-            "duration": labels.number(row.duration_ms, 3),
-        },
-        timing=_timing(row, labels),
+        when=_when(row, labels),
         context=_context(row),
         kwargs_label=labels.kwargs,
         kwargs=_kwargs(row, labels),
@@ -139,19 +130,52 @@ def _sent_from(row: DispatchRow, labels: Labels) -> SafeString:
     site = row.call_site
     if site is None:
         return format_html(NOT_RECORDED, labels.not_recorded)
-    return format_html(SENT_FROM, source(site.location), labels.in_word, site.function)
+    return format_html(
+        gettext("{place} in <code>{function}</code>"),
+        place=source(site.location),
+        function=site.function,
+    )
 
 
-def _timing(row: DispatchRow, labels: Labels) -> SafeString:
-    """Where a dispatch's time went that its receivers do not explain: the
-    time outside them, and the garbage collector's pauses during it."""
+def _when(row: DispatchRow, labels: Labels) -> SafeString:
+    """Its number, start and duration; and where its time went that its
+    receivers do not explain: the time outside them, and the garbage
+    collector's pauses during it. Whole sentences, translated as such."""
+    start = labels.number(row.start_ms, 3)
+    duration = labels.number(row.duration_ms, 3)
     if row.outside_ms is None:
-        return NOTHING
-    outside = labels.outside % {"ms": labels.number(row.outside_ms, 3)}
-    gc = ""
-    if row.gc_ms:
-        gc = labels.gc_pauses % {"ms": labels.number(row.gc_ms, 3)}
-    return format_html(TIMING, outside, gc)
+        return format_html(
+            gettext("#{id}, at {start} ms, took {duration} ms"),
+            id=row.id,
+            start=start,
+            duration=duration,
+        )
+    outside = labels.number(row.outside_ms, 3)
+    if not row.gc_ms:
+        return format_html(
+            gettext(
+                "#{id}, at {start} ms, took {duration} ms"
+                '<span class="djdt-sp-timing">: outside its receivers'
+                " {outside}\N{NO-BREAK SPACE}ms</span>"
+            ),
+            id=row.id,
+            start=start,
+            duration=duration,
+            outside=outside,
+        )
+    return format_html(
+        gettext(
+            "#{id}, at {start} ms, took {duration} ms"
+            '<span class="djdt-sp-timing">: outside its receivers'
+            " {outside}\N{NO-BREAK SPACE}ms; garbage-collector pauses"
+            " {gc}\N{NO-BREAK SPACE}ms</span>"
+        ),
+        id=row.id,
+        start=start,
+        duration=duration,
+        outside=outside,
+        gc=labels.number(row.gc_ms, 3),
+    )
 
 
 def _relations(row: DispatchRow, labels: Labels) -> SafeString:
@@ -182,7 +206,11 @@ def _inside(row: DispatchRow, labels: Labels) -> SafeString:
     else:
         inside = conditional_escape(labels.not_kept % {"id": row.parent})
     if row.parent_receiver:
-        inside += format_html(FROM_RECEIVER, labels.from_receiver, row.parent_receiver)
+        inside = format_html(
+            gettext("{dispatch} from <code>{receiver}</code>"),
+            dispatch=inside,
+            receiver=row.parent_receiver,
+        )
     return inside
 
 
@@ -283,7 +311,14 @@ def _queries(call: CallRow, labels: Labels) -> SafeString | str:
     tip = gettext("Run by a task it enqueued, which an immediate backend ran inline")
     lines.extend(
         format_html(
-            TASK_QUERIES, tip, count, gettext("in task"), task, labels.number(ms, 2)
+            TASK_QUERIES,
+            tip,
+            format_html(
+                gettext("+{count} in task <code>{task}</code> ({ms} ms)"),
+                count=count,
+                task=task,
+                ms=labels.number(ms, 2),
+            ),
         )
         for task, count, ms in call.tasks
         if count
@@ -315,11 +350,9 @@ def _raised(row: DispatchRow, labels: Labels) -> SafeString:
         labels.raised,
         error.type,
         error.message,
-        traceback(error, labels.in_word),
+        traceback(error),
     )
 
 
 def _error(error: Failure, labels: Labels) -> SafeString:
-    return format_html(
-        ERROR, error.type, error.message, traceback(error, labels.in_word)
-    )
+    return format_html(ERROR, error.type, error.message, traceback(error))

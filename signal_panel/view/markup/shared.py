@@ -67,9 +67,6 @@ class Labels:
             " — error"
         )
         self.details: str = _("Details of %(name)s #%(id)s")
-        self.when: str = _("#%(id)s, at %(start)s ms, took %(duration)s ms")
-        self.outside: str = _(": outside its receivers %(ms)s\N{NO-BREAK SPACE}ms")
-        self.gc_pauses: str = _("; garbage-collector pauses %(ms)s\N{NO-BREAK SPACE}ms")
         self.not_kept: str = _("#%(id)s (not kept in detail)")
         self.group_totals: str = _(
             "%(count)s sends with the same sender and receivers"
@@ -85,7 +82,6 @@ class Labels:
         self.error = conditional_escape(_("error"))
         self.repeat = conditional_escape(_("repeat"))
         self.none = conditional_escape(_("none"))
-        self.in_word = conditional_escape(_("in"))
         self.same = conditional_escape(
             _("Same signal, sender and receivers as an earlier dispatch")
         )
@@ -105,7 +101,6 @@ class Labels:
         )
         self.request_panel = conditional_escape(_("Request panel"))
         self.headers_panel = conditional_escape(_("Headers panel"))
-        self.from_receiver = conditional_escape(_("from"))
         # Plain text: format_html escapes them with the thread's name.
         self.in_thread = _("in thread %(name)s")
         self.thread_title = _(
@@ -184,7 +179,7 @@ MACHINERY = (
     '<details class="djdt-sp-machinery"><summary>{}</summary>'
     '<pre class="djdt-stack djdt-sp-traceback">{}</pre></details>'
 )
-FRAME = '{} {} <span>{}</span>\n    <span class="djdt-code">{}</span>\n'
+FRAME = '{}\n    <span class="djdt-code">{}</span>\n'
 FRAME_LINK = '<a href="{}" title="{}">{}</a>'
 FRAME_PATH = '<span class="djdt-path" title="{}">{}</span>'
 
@@ -207,14 +202,14 @@ def file_line(where: str) -> SafeString:
     return format_html(FILE_LINE, head, where[cut:])
 
 
-def traceback(error: Failure, in_word: SafeString) -> SafeString:
+def traceback(error: Failure) -> SafeString:
     """The frames, outermost first; the leading frames of Django's dispatcher,
     asgiref and the recorder folded in a ``<details>`` that shows them."""
     if not error.frames:
         return NOTHING
     hidden = error.machinery
     shown = format_html(
-        TRACEBACK, join(_frame(frame, in_word) for frame in error.frames[hidden:])
+        TRACEBACK, join(_frame(frame) for frame in error.frames[hidden:])
     )
     if not hidden:
         return shown
@@ -225,14 +220,52 @@ def traceback(error: Failure, in_word: SafeString) -> SafeString:
         " (Django's dispatcher, asgiref, the recorder)",
         hidden,
     ) % {"count": hidden}
-    machinery = join(_frame(frame, in_word) for frame in error.frames[:hidden])
+    machinery = join(_frame(frame) for frame in error.frames[:hidden])
     return format_html(MACHINERY, summary, machinery) + shown
 
 
-def _frame(frame: Frame, in_word: SafeString) -> SafeString:
+def _frame(frame: Frame) -> SafeString:
     location = frame.location
     if location.url:
         place = format_html(FRAME_LINK, location.url, location.full, location.where)
     else:
         place = format_html(FRAME_PATH, location.full, location.where)
-    return format_html(FRAME, place, in_word, frame.function, frame.code)
+    placed = format_html(
+        _("{place} in <span>{function}</span>"), place=place, function=frame.function
+    )
+    return format_html(FRAME, placed, frame.code)
+
+
+SLOW_CHECK_START = mark_safe('<label><input type="checkbox" class="djdt-sp-slow"> ')
+SLOW_CHECK_END = mark_safe("</label>")
+SLOW_THRESHOLD = (
+    '<input type="number" class="djdt-sp-threshold" value="{}" min="0"'
+    ' step="0.1" aria-label="{}">'
+)
+SLOW_MEASURE = (
+    '<select class="djdt-sp-slow-measure" aria-label="{}">'
+    '<option value="dispatch">{}</option>'
+    '<option value="receiver">{}</option>'
+    '<option value="outside">{}</option></select>'
+)
+
+
+def slow_filter(slow_ms: float) -> SafeString:
+    """The filter "Only slower than [N] ms, measuring [what]": one sentence
+    for a translation to order, its controls in place (the words between
+    ``{check}`` and ``{end_check}`` toggle the checkbox)."""
+    return format_html(
+        _("{check}Only slower than{end_check} {threshold} ms, measuring {measure}"),
+        check=SLOW_CHECK_START,
+        end_check=SLOW_CHECK_END,
+        threshold=format_html(
+            SLOW_THRESHOLD, f"{slow_ms:g}", _("Slow threshold in milliseconds")
+        ),
+        measure=format_html(
+            SLOW_MEASURE,
+            _("What the slow threshold measures"),
+            _("the dispatch"),
+            _("its slowest receiver"),
+            _("its time outside receivers"),
+        ),
+    )
