@@ -98,9 +98,9 @@ class SignalPanel(Panel):
 
     def generate_stats(self, request: Any, response: Any) -> None:
         """The stats, stored; or, when the document is sure to be built
-        after ``request_finished`` and nobody reads it before, only its
-        summary in memory (the sidebar line and Server-Timing): a request
-        builds and stores its document once."""
+        after ``request_finished`` and nothing renders it before, only its
+        summary (the sidebar line, Server-Timing): a request builds its
+        document once."""
         recording = self._recording
         if recording is None:
             return

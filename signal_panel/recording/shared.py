@@ -29,7 +29,6 @@ FEEDING = (
     "finish_in_thread",
     "thread_pending",
     "thread_done",
-    "count_after_end",
     "when_threads_done",
     "close",
 )
@@ -61,10 +60,14 @@ class SharedRecording:
 
     def share(self) -> None:
         """From now on, threads may feed this recording at the same time."""
-        with _sharing:
-            if self._lock is not None:
-                return
-            self._share()
+        if self._lock is None:  # Once shared, no lock to take here.
+            with _sharing:
+                if not self.shared:  # Another thread may have shared it.
+                    self._share()
+
+    @property
+    def shared(self) -> bool:
+        return self._lock is not None
 
     def _share(self) -> None:
         lock = self._lock = threading.RLock()
@@ -150,10 +153,6 @@ class SharedRecording:
             return False
         self.threads_done_callbacks.append(callback)
         return True
-
-    def count_after_end(self) -> None:
-        """A thread started inside it sent a signal after it ended."""
-        self.after_end += 1
 
 
 class SharedCounters(dict[Any, Any]):

@@ -10,10 +10,12 @@ records, or with ``SIGNAL_PANEL["THREADS"] = False``.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import inspect
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -534,12 +536,16 @@ def test_who_waits_for_the_threads_that_outlived_a_recording_is_called_once(
     assert len(called) == 1
 
 
-def test_pool_work_still_queued_at_the_end_is_waited_for_and_counted(connected):
+@contextlib.contextmanager
+def work_queued_at_the_end(connected: Any) -> Iterator[tuple[Any, list[Any], Any]]:
+    """A recording whose receiver submitted send_otp to a one-worker pool
+    busy with other work: queued when the recording ends. Yields it, the
+    queued future, and the event that frees the worker."""
     release = threading.Event()
-    called: list[int] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="busy") as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="busy")
+    try:
         pool.submit(release.wait, WAIT)  # Outside any recording: the blocker.
-        futures = []
+        futures: list[Any] = []
 
         def submit(sender: Any, **kwargs: Any) -> None:
             futures.append(pool.submit(send_otp))
@@ -547,6 +553,15 @@ def test_pool_work_still_queued_at_the_end_is_waited_for_and_counted(connected):
         connected(submit)
         with record_signals() as recording:
             OUTER.send(sender="view")
+        yield recording, futures, release
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+def test_pool_work_still_queued_at_the_end_is_waited_for_and_counted(connected):
+    called: list[int] = []
+    with work_queued_at_the_end(connected) as (recording, futures, release):
         # Queued behind the blocker, not running: still not done.
         assert recording.threads_at_end == 1
         assert recording.to_stats()["summary"]["threads_running"] == 1
@@ -559,27 +574,13 @@ def test_pool_work_still_queued_at_the_end_is_waited_for_and_counted(connected):
 
 
 def test_cancelled_pool_work_is_not_waited_for(connected):
-    release = threading.Event()
     called: list[int] = []
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        pool.submit(release.wait, WAIT)
-        futures = []
-
-        def submit(sender: Any, **kwargs: Any) -> None:
-            futures.append(pool.submit(send_otp))
-
-        connected(submit)
-        with record_signals() as recording:
-            OUTER.send(sender="view")
+    with work_queued_at_the_end(connected) as (recording, futures, _):
         assert recording.when_threads_done(lambda r: called.append(r.after_end))
         assert futures[0].cancel()
         # Never to run: nothing left to wait for, nothing sent after the end.
         assert called == [0]
         assert recording.threads_open == 0
-    finally:
-        release.set()
-        pool.shutdown()
 
 
 def test_a_thread_that_cannot_start_is_not_waited_for(connected, monkeypatch):
