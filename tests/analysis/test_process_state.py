@@ -62,6 +62,27 @@ def test_the_key_changes_when_a_weak_receiver_dies():
     assert process_state.fingerprint() != alive
 
 
+def test_the_key_stays_when_a_disconnected_receiver_dies():
+    """What ddt's panels do on every request: connect a bound method,
+    disconnect it, and the panel is freed later. Django then flags the signal
+    as having dead receivers, though none of its connections is dead."""
+
+    class Panel:
+        def on_signal(self, sender: Any, **kwargs: Any) -> None:
+            pass
+
+    panel_of_a_request = Panel()
+    signal.connect(panel_of_a_request.on_signal)
+    before = process_state.fingerprint()
+    signal.disconnect(panel_of_a_request.on_signal)
+    assert process_state.fingerprint() != before
+    disconnected = process_state.fingerprint()
+    del panel_of_a_request
+    gc.collect()
+    assert signal._dead_receivers  # Django's flag is set ...
+    assert process_state.fingerprint() == disconnected  # ... the state is the same.
+
+
 def test_each_signals_entry_is_built_once_per_connections(monkeypatch, fresh_state):
     built: Counter[str] = Counter()
     original = process_state.signal_entry
@@ -204,3 +225,47 @@ def test_a_document_carries_the_registry_when_the_stored_one_is_gone():
 
     assert fields == {"registry": [entry("a", "x")]}
     assert stored_registry._carrier[0][0] == "next"
+
+
+def through_a_server(path: str) -> dict[str, Any]:
+    """GET ``path`` through Django's WSGI handler, as a server calls it (the
+    test client connects receivers of its own around every request), and
+    return the panel's stored document."""
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    environ: dict[str, Any] = {"PATH_INFO": path, "REMOTE_ADDR": "127.0.0.1"}
+    setup_testing_defaults(environ)
+    response = WSGIHandler()(environ, lambda status, headers, exc_info=None: None)
+    try:
+        content = b"".join(response)
+    finally:
+        response.close()  # request_finished: the document is stored.
+    request_id = re.search(rb'data-request-id="([0-9a-f]+)"', content)[1].decode()
+    return DebugToolbar.fetch(request_id, "SignalPanel").stats["SignalPanel"]
+
+
+# Two of the toolbar's default panels that connect a receiver per request.
+PANELS_CONNECTING = [
+    "debug_toolbar.panels.staticfiles.StaticFilesPanel",
+    "debug_toolbar.panels.templates.TemplatesPanel",
+    "signal_panel.panel.SignalPanel",
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_through_a_server_share_one_process_state(fresh_state, settings):
+    """The toolbar's templates and static files panels connect a bound
+    method on every request, disconnect it, and are freed: that leaves the
+    process's connections as they were, so the next request names the same
+    state and stores no registry of its own."""
+    settings.DEBUG_TOOLBAR_PANELS = PANELS_CONNECTING
+    stored_registry._carrier.clear()
+    carrier = through_a_server("/")  # The first may import modules.
+    first, second = through_a_server("/"), through_a_server("/")
+
+    assert "registry" in carrier
+    assert second["process_state"] == first["process_state"]
+    assert "registry" not in second
+    assert "registry_changes" not in second
