@@ -74,18 +74,6 @@ def begin(
             recordings = state.recordings()  # A hook opened the request's.
         if not recordings:
             return None
-        # Django's own test for "no receivers", inline (every model signal
-        # caches). Such a send is an orphan: counted by the recordings that
-        # do not ignore it, and Django's code returns [] as usual.
-        if not signal.receivers:
-            orphan = True
-        elif signal.use_caching:
-            try:
-                orphan = signal.sender_receivers_cache.get(sender) is NO_RECEIVERS
-            except TypeError:
-                orphan = False  # Django's own check raises it again, for the user.
-        else:
-            orphan = False
         signal_id, sender_id = id(signal), id(sender)
         if len(recordings) == 1:  # The usual case, without a new tuple.
             recording = recordings[0]
@@ -95,21 +83,30 @@ def begin(
                 or sender_id in recording.ignored_senders
             ):
                 return None
-            if orphan:
+        else:
+            recordings = recording_this(recordings, signal, sender)
+            if not recordings:
+                return None
+        # Django's own test for "no receivers", inline (every model signal
+        # caches). Such a send is an orphan: counted by the recordings, and
+        # Django's code returns [] as usual.
+        if not signal.receivers:
+            orphan = True
+        elif signal.use_caching:
+            try:
+                orphan = signal.sender_receivers_cache.get(sender) is NO_RECEIVERS
+            except TypeError:
+                orphan = False  # Django's own check raises it again, for the user.
+        else:
+            orphan = False
+        if orphan:
+            for recording in recordings:
                 counter = recording.orphans.get((signal_id, sender_id))
                 if counter is not None and counter.sender_ref() is sender:
                     counter.count += 1
                 else:
                     recording.count_orphan(signal, sender)
-                return None
-        else:
-            recordings = recording_this(recordings, signal, sender)
-            if not recordings:
-                return None
-            if orphan:
-                for recording in recordings:
-                    recording.count_orphan(signal, sender)
-                return None
+            return None
         # Not Dispatch(...): calling a class runs its Python __init__ through
         # C, a new interpreter frame, which costs more than all of this.
         dispatch: Dispatch = _new(Dispatch)
