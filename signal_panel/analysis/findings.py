@@ -180,8 +180,17 @@ def _sql_per_row(
 ) -> list[dict[str, Any]]:
     """Receivers that ran SQL (their own, their tasks', their sends') on
     (nearly) every run; the detail says whose SQL it was."""
+    groups = stats.get("groups") or ()
+    if not any(
+        receiver["queries"]
+        or receiver.get("nested_queries")
+        or receiver.get("task_queries")
+        for group in groups
+        for receiver in group["receivers"]
+    ):
+        return []  # No SQL at all (most requests): nothing to add up.
     sums: dict[tuple[str, str], advice.SqlSums] = {}
-    for group in stats.get("groups") or ():
+    for group in groups:
         for receiver in group["receivers"]:
             key = (group["signal"], receiver["name"])
             sums.setdefault(key, advice.SqlSums()).add(group, receiver)
