@@ -104,7 +104,9 @@ def _with_dead(signal: Signal, keys: tuple[Any, ...]) -> tuple[Any, ...]:
     held = list(map(_dereference, known[1]))
     if not any(map(is_, held, repeat(None))):
         return keys
-    dead = tuple(index for index, obj in zip(known[2], held) if obj is None)
+    dead = tuple(
+        index for index, obj in zip(known[2], held, strict=True) if obj is None
+    )
     return (*keys, dead)
 
 
