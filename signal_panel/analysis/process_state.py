@@ -29,9 +29,9 @@ import sys
 import threading
 import uuid
 import weakref
-from dataclasses import dataclass
-from itertools import repeat
-from operator import is_, itemgetter, methodcaller
+from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_, itemgetter, methodcaller
 from typing import Any
 
 from django.dispatch import Signal
@@ -52,6 +52,18 @@ class ProcessState:
     # The registry, without a recording's fields (fired, runs, not_run).
     registry: list[dict[str, Any]]
     findings: list[dict[str, Any]]
+    # What the next state is worked out from: known_signals()'s mapping, and
+    # in its order each signal's connections, entry and findings.
+    signals: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
+    connections: list[tuple[Any, ...]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+    entries: list[dict[str, Any]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+    found: list[list[dict[str, Any]]] = field(
+        default_factory=list, repr=False, compare=False
+    )
 
 
 _lock = threading.Lock()
@@ -65,17 +77,42 @@ _unimported: list[tuple[int, list[dict[str, Any]]]] = []
 
 def fingerprint() -> str:
     """A key that changes when the loaded modules or any connection changes."""
-    parts: list[Any] = [len(sys.modules)]
-    for key, (signal, _) in known_signals().items():
-        keys = tuple(map(_lookup_key, signal.receivers))
-        parts.append(key)
-        # _connections(), inline: this runs once per request for every signal.
-        parts.append(
-            _with_dead(signal, keys)
-            if getattr(signal, "_dead_receivers", False)
-            else keys
-        )
-    return f"{os.getpid()}-{_PROCESS}-{hash(tuple(parts)) & 0xFFFFFFFFFFFF:x}"
+    return _fingerprint()[0]
+
+
+def _fingerprint() -> tuple[str, list[tuple[Any, ...]]]:
+    """The key, and each known signal's connections (``_connections``) it
+    was made from, in ``known_signals()``'s order. Runs on every request:
+    the loops are C's (map), but for the signals Django has flagged."""
+    signal_ids, signals = _listed()
+    connections = list(
+        map(tuple, map(map, repeat(_lookup_key), map(_receivers_of, signals)))
+    )
+    try:
+        flags = list(map(_flagged, signals))
+    except AttributeError:  # A Signal subclass that skipped Signal.__init__.
+        flags = [getattr(signal, "_dead_receivers", False) for signal in signals]
+    for index in compress(range(len(signals)), flags):
+        connections[index] = _with_dead(signals[index], connections[index])
+    parts = (len(sys.modules), signal_ids, *connections)
+    return (
+        f"{os.getpid()}-{_PROCESS}-{hash(parts) & 0xFFFFFFFFFFFF:x}",
+        connections,
+    )
+
+
+# (known_signals()'s mapping, its ids, its signals): listed again when it
+# is scanned again (a new mapping).
+_listing: list[tuple[dict[int, Any], tuple[int, ...], list[Signal]]] = []
+_receivers_of = attrgetter("receivers")
+_flagged = attrgetter("_dead_receivers")
+
+
+def _listed() -> tuple[tuple[int, ...], list[Signal]]:
+    known = known_signals()
+    if not _listing or _listing[0][0] is not known:
+        _listing[:] = [(known, tuple(known), [signal for signal, _ in known.values()])]
+    return _listing[0][1], _listing[0][2]
 
 
 _lookup_key = itemgetter(0)
@@ -86,16 +123,10 @@ _references: dict[int, tuple[tuple[Any, ...], list[Any], list[int]]] = {}
 _dereference = methodcaller("__call__")
 
 
-def _connections(signal: Signal) -> tuple[Any, ...]:
-    """The signal's lookup keys, and the positions of its dead connections
-    (looked for only when Django has flagged that a reference it made died)."""
-    keys = tuple(map(_lookup_key, signal.receivers))
-    if not getattr(signal, "_dead_receivers", False):
-        return keys
-    return _with_dead(signal, keys)
-
-
 def _with_dead(signal: Signal, keys: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A signal's connections: its lookup keys ``keys``, and the positions of
+    its dead connections, if any (looked for only when Django has flagged
+    that a reference it made died)."""
     known = _references.get(id(signal))
     if known is None or known[0] != keys:
         known = (keys, *_weak_references(signal.receivers))
@@ -124,35 +155,73 @@ def _weak_references(receivers: list[tuple[Any, ...]]) -> tuple[list[Any], list[
 
 def current() -> ProcessState:
     """The process's state now: worked out again only where it changed."""
-    key = fingerprint()
+    key, connections = _fingerprint()
     if _current and _current[0].key == key:
         return _current[0]
     with _lock:
         if _current and _current[0].key == key:
             return _current[0]
-        state = _work_out(key)
+        state = _work_out(key, connections)
         _current[:] = [state]
         return state
 
 
-def _work_out(key: str) -> ProcessState:
-    describer = Describer()
-    entries, found = [], []
+def _work_out(key: str, connections: list[tuple[Any, ...]]) -> ProcessState:
+    """The state named ``key``, made from ``connections`` (``_fingerprint``)."""
     signals = known_signals()
-    for signal_id, (signal, name) in signals.items():
-        connections = (name, *_connections(signal))
+    if _current and _current[0].signals is signals:
+        # The usual change (a receiver connected or disconnected): only the
+        # signals whose connections differ from the last state's.
+        last = _current[0]
+        entries, found = list(last.entries), list(last.found)
+        changed = [
+            index
+            for index, (now, before) in enumerate(
+                zip(connections, last.connections, strict=True)
+            )
+            if now != before
+        ]
+    else:
+        entries, found = [{}] * len(signals), [[]] * len(signals)
+        changed = list(range(len(signals)))
+        for gone in _signals.keys() - signals.keys():
+            del _signals[gone]
+            _references.pop(gone, None)
+    describer = Describer()
+    items = list(signals.items())
+    for index in changed:
+        signal_id, (signal, name) = items[index]
         cached = _signals.get(signal_id)
-        if cached is None or cached[0] != connections:
+        if cached is None or cached[0] != (name, connections[index]):
             entry = signal_entry(signal, name, describer)
             del entry["fired"]
-            cached = (connections, entry, signal_findings(signal, name, entry))
+            findings = signal_findings(signal, name, entry)
+            cached = ((name, connections[index]), entry, findings)
             _signals[signal_id] = cached
-        entries.append(cached[1])
-        found.extend(cached[2])
-    for gone in _signals.keys() - signals.keys():
-        del _signals[gone]
-        _references.pop(gone, None)
+        entries[index], found[index] = cached[1], cached[2]
     modules = len(sys.modules)
     if not _unimported or _unimported[0][0] != modules:
         _unimported[:] = [(modules, unimported_findings())]
-    return ProcessState(key, owners_first(entries), [*_unimported[0][1], *found])
+    return ProcessState(
+        key,
+        _in_order(entries),
+        [*_unimported[0][1], *chain.from_iterable(found)],
+        signals,
+        connections,
+        entries,
+        found,
+    )
+
+
+# The registry's order (owners_first) as positions in known_signals(), for
+# the mapping it was worked out for: it depends only on the signals' names.
+_order: list[tuple[dict[int, Any], list[int]]] = []
+
+
+def _in_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``entries`` (in known_signals()'s order) as ``owners_first`` sorts them."""
+    known = known_signals()
+    if not _order or _order[0][0] is not known:
+        position = {id(entry): index for index, entry in enumerate(entries)}
+        _order[:] = [(known, [position[id(entry)] for entry in owners_first(entries)])]
+    return [entries[index] for index in _order[0][1]]

@@ -113,6 +113,24 @@ def test_each_signals_entry_is_built_once_per_connections(monkeypatch, fresh_sta
     ]
 
 
+def test_a_state_worked_out_from_the_last_one_is_the_one_from_scratch(fresh_state):
+    process_state.current()
+    signal.connect(receiver)
+    signal.connect(receiver, sender=Signal, dispatch_uid="twice")
+    try:
+        changed = process_state.current()
+        process_state._current.clear()
+        process_state._signals.clear()
+        from_scratch = process_state.current()
+    finally:
+        signal.disconnect(receiver)
+        signal.disconnect(sender=Signal, dispatch_uid="twice")
+    assert changed is not from_scratch
+    assert changed.key == from_scratch.key
+    assert changed.registry == from_scratch.registry
+    assert changed.findings == from_scratch.findings
+
+
 def test_the_never_imported_scan_runs_once_until_a_module_is_imported(
     monkeypatch, fresh_state, tmp_path
 ):
