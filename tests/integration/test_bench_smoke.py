@@ -79,3 +79,18 @@ def test_bench_pytest_plugin_quick_prints_its_rows():
     assert next(line for line in lines if "each test" in line).endswith(
         "signal_panel_report"
     )
+
+
+def test_bench_floor_prints_both_shapes():
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "floor.py"), "--samples", "2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for row in ("post_save, 1 weak receiver", "trivial, 1 strong receiver"):
+        line = next(line for line in completed.stdout.splitlines() if row in line)
+        assert line.rstrip().endswith("x"), line
