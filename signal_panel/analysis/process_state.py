@@ -24,13 +24,14 @@ state would change on every request while the connections did not.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
 import uuid
 import weakref
 from dataclasses import dataclass, field
-from itertools import chain, compress, repeat
+from itertools import chain, compress
 from operator import attrgetter, is_, itemgetter, methodcaller
 from typing import Any
 
@@ -86,7 +87,7 @@ def _fingerprint() -> tuple[str, list[tuple[Any, ...]]]:
     the loops are C's (map), but for the signals Django has flagged."""
     signal_ids, signals = _listed()
     connections = list(
-        map(tuple, map(map, repeat(_lookup_key), map(_receivers_of, signals)))
+        map(tuple, map(map, itertools.repeat(_lookup_key), map(_receivers_of, signals)))
     )
     try:
         flags = list(map(_flagged, signals))
@@ -133,7 +134,7 @@ def _with_dead(signal: Signal, keys: tuple[Any, ...]) -> tuple[Any, ...]:
         _references[id(signal)] = known
     # In C, without comparing the user's objects to None with ==.
     held = list(map(_dereference, known[1]))
-    if not any(map(is_, held, repeat(None))):
+    if not any(map(is_, held, itertools.repeat(None))):
         return keys
     dead = tuple(
         index for index, obj in zip(known[2], held, strict=True) if obj is None
