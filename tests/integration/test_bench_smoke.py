@@ -42,10 +42,10 @@ ROWS = [
 ]
 
 
-def bench(*args: str) -> str:
-    """The table ``bench/run.py`` prints."""
+def bench(*args: str, script: str = "run.py") -> str:
+    """The table ``bench/SCRIPT`` prints."""
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), *args],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -82,15 +82,7 @@ def test_bench_pytest_plugin_quick_prints_its_rows():
 
 
 def test_bench_floor_prints_both_shapes():
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "floor.py"), "--samples", "2"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    table = bench("--samples", "2", script="floor.py")
     for row in ("post_save, 1 weak receiver", "trivial, 1 strong receiver"):
-        line = next(line for line in completed.stdout.splitlines() if row in line)
+        line = next(line for line in table.splitlines() if row in line)
         assert line.rstrip().endswith("x"), line
