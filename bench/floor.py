@@ -40,6 +40,8 @@ if str(ROOT) not in sys.path:
 
 from django.dispatch.dispatcher import NO_RECEIVERS  # noqa: E402
 
+from bench.run import post_save_batch  # noqa: E402
+
 SAMPLES = 200
 
 _current: ContextVar[Any] = ContextVar("floor_current", default=None)
@@ -100,23 +102,12 @@ def batches(send_class: type) -> dict[str, Callable[[], None]]:
     instance = object()
     senders = [type(f"Sender{index}", (), {}) for index in range(30)] * 10
 
-    def post_save_batch() -> None:
-        for sender in senders:
-            post_save.send(
-                sender=sender,
-                instance=instance,
-                created=True,
-                update_fields=None,
-                raw=False,
-                using="default",
-            )
-
     def trivial_batch() -> None:
         for _ in senders:
             trivial.send(sender=object, a=1, b=2)
 
     return {
-        "post_save, 1 weak receiver": post_save_batch,
+        "post_save, 1 weak receiver": post_save_batch(post_save, senders, instance),
         "trivial, 1 strong receiver": trivial_batch,
     }
 

@@ -216,6 +216,26 @@ def _check_patching(mode: str) -> str:
     return f"signal_panel installed: {how}; Thread.start followed"
 
 
+def post_save_batch(
+    signal: Any, senders: list[type], instance: object
+) -> Callable[[], None]:
+    """A batch of sends to ``signal`` with post_save's keyword arguments, one
+    per sender of ``senders`` (a distinct class per group)."""
+
+    def batch() -> None:
+        for sender in senders:
+            signal.send(
+                sender=sender,
+                instance=instance,
+                created=True,
+                update_fields=None,
+                raw=False,
+                using="default",
+            )
+
+    return batch
+
+
 def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
     _configure_micro(mode)
     from django.dispatch import Signal
@@ -236,19 +256,7 @@ def micro_worker(mode: str, repeats: int, batches: int) -> dict[str, Any]:
     instance = _Instance()
 
     def batch_of(signal: Signal) -> Callable[[], None]:
-        # post_save's keyword arguments; a distinct sender class per group.
-        def batch() -> None:
-            for sender in senders:
-                signal.send(
-                    sender=sender,
-                    instance=instance,
-                    created=True,
-                    update_fields=None,
-                    raw=False,
-                    using="default",
-                )
-
-        return batch
+        return post_save_batch(signal, senders, instance)
 
     def trivial_batch() -> None:
         # One sender, two keyword arguments.
