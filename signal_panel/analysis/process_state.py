@@ -69,7 +69,7 @@ class ProcessState:
 
 _lock = threading.Lock()
 _current: list[ProcessState] = []
-# id(signal) -> (its connections, its registry entry, its findings).
+# id(signal) -> ((its name, its connections), its registry entry, its findings).
 _signals: dict[int, tuple[tuple[Any, ...], dict[str, Any], list[dict[str, Any]]]]
 _signals = {}
 # (number of loaded modules, the never-imported modules' findings).
@@ -81,11 +81,12 @@ def fingerprint() -> str:
     return _fingerprint()[0]
 
 
-def _fingerprint() -> tuple[str, list[tuple[Any, ...]]]:
-    """The key, and each known signal's connections (``_connections``) it
-    was made from, in ``known_signals()``'s order. Runs on every request:
-    the loops are C's (map), but for the signals Django has flagged."""
-    signal_ids, signals = _listed()
+def _fingerprint() -> tuple[str, dict[int, Any], list[tuple[Any, ...]]]:
+    """The key; the ``known_signals()`` mapping it was made from; and in its
+    order, each signal's connections (its lookup keys, then the positions of
+    its dead connections if it has any). Runs on every request: the loops
+    are C's (map), but for the signals Django has flagged."""
+    known, signal_ids, signals = _listed()
     connections = list(
         map(tuple, map(map, itertools.repeat(_lookup_key), map(_receivers_of, signals)))
     )
@@ -98,6 +99,7 @@ def _fingerprint() -> tuple[str, list[tuple[Any, ...]]]:
     parts = (len(sys.modules), signal_ids, *connections)
     return (
         f"{os.getpid()}-{_PROCESS}-{hash(parts) & 0xFFFFFFFFFFFF:x}",
+        known,
         connections,
     )
 
@@ -109,11 +111,13 @@ _receivers_of = attrgetter("receivers")
 _flagged = attrgetter("_dead_receivers")
 
 
-def _listed() -> tuple[tuple[int, ...], list[Signal]]:
+def _listed() -> tuple[dict[int, Any], tuple[int, ...], list[Signal]]:
     known = known_signals()
-    if not _listing or _listing[0][0] is not known:
-        _listing[:] = [(known, tuple(known), [signal for signal, _ in known.values()])]
-    return _listing[0][1], _listing[0][2]
+    listing = _listing[0] if _listing else None
+    if listing is None or listing[0] is not known:
+        listing = (known, tuple(known), [signal for signal, _ in known.values()])
+        _listing[:] = [listing]
+    return listing
 
 
 _lookup_key = itemgetter(0)
@@ -156,20 +160,23 @@ def _weak_references(receivers: list[tuple[Any, ...]]) -> tuple[list[Any], list[
 
 def current() -> ProcessState:
     """The process's state now: worked out again only where it changed."""
-    key, connections = _fingerprint()
+    key, signals, connections = _fingerprint()
     if _current and _current[0].key == key:
         return _current[0]
     with _lock:
         if _current and _current[0].key == key:
             return _current[0]
-        state = _work_out(key, connections)
+        state = _work_out(key, signals, connections)
         _current[:] = [state]
         return state
 
 
-def _work_out(key: str, connections: list[tuple[Any, ...]]) -> ProcessState:
-    """The state named ``key``, made from ``connections`` (``_fingerprint``)."""
-    signals = known_signals()
+def _work_out(
+    key: str, signals: dict[int, Any], connections: list[tuple[Any, ...]]
+) -> ProcessState:
+    """The state named ``key``, made from the known ``signals`` and their
+    ``connections`` that the key was made from (``_fingerprint``): a module
+    imported meanwhile by another thread changes neither."""
     if _current and _current[0].signals is signals:
         # The usual change (a receiver connected or disconnected): only the
         # signals whose connections differ from the last state's.
@@ -205,7 +212,7 @@ def _work_out(key: str, connections: list[tuple[Any, ...]]) -> ProcessState:
         _unimported[:] = [(modules, unimported_findings())]
     return ProcessState(
         key,
-        _in_order(entries),
+        _in_order(entries, signals),
         [*_unimported[0][1], *chain.from_iterable(found)],
         signals,
         connections,
@@ -219,9 +226,11 @@ def _work_out(key: str, connections: list[tuple[Any, ...]]) -> ProcessState:
 _order: list[tuple[dict[int, Any], list[int]]] = []
 
 
-def _in_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``entries`` (in known_signals()'s order) as ``owners_first`` sorts them."""
-    known = known_signals()
+def _in_order(
+    entries: list[dict[str, Any]], known: dict[int, Any]
+) -> list[dict[str, Any]]:
+    """``entries`` (in the order of the ``known`` signals) as
+    ``owners_first`` sorts them."""
     if not _order or _order[0][0] is not known:
         position = {id(entry): index for index, entry in enumerate(entries)}
         _order[:] = [(known, [position[id(entry)] for entry in owners_first(entries)])]

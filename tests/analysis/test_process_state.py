@@ -131,6 +131,33 @@ def test_a_state_worked_out_from_the_last_one_is_the_one_from_scratch(fresh_stat
     assert changed.findings == from_scratch.findings
 
 
+def test_a_module_imported_by_another_thread_meanwhile_changes_nothing(
+    monkeypatch, fresh_state, tmp_path
+):
+    """A state is worked out from the signals its key was made from, even if
+    a module with a new signal is imported between the two."""
+    (tmp_path / "imported_meanwhile.py").write_text(
+        "from django.dispatch import Signal\n\nlate = Signal()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    keyed = process_state._fingerprint
+
+    def then_an_import() -> Any:
+        found = keyed()
+        import imported_meanwhile  # noqa: F401
+
+        return found
+
+    monkeypatch.setattr(process_state, "_fingerprint", then_an_import)
+    try:
+        state = process_state.current()
+    finally:
+        del sys.modules["imported_meanwhile"]
+    names = {entry["signal"] for entry in state.registry}
+    assert "imported_meanwhile.late" not in names
+    assert "tests.analysis.test_process_state.signal" in names
+
+
 def test_the_never_imported_scan_runs_once_until_a_module_is_imported(
     monkeypatch, fresh_state, tmp_path
 ):
