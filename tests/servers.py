@@ -178,6 +178,12 @@ def stored_stats(base: str, request_id: str, finished: bool = True) -> dict[str,
     return poll(f"the stored stats of {request_id}", attempt)
 
 
+def registry_receivers(content: str) -> set[str]:
+    """The receivers' names listed in a rendered panel's Registry tab."""
+    tab = content[content.index('id="SignalPanel-registry"') :]
+    return set(re.findall(r'data-sp-receiver="([^"]+)"', tab)) - {""}
+
+
 def signals_of(stats: dict[str, Any]) -> list[str]:
     return [dispatch["signal"] for dispatch in stats["dispatches"]]
 

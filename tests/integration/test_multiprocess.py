@@ -31,8 +31,10 @@ from tests.servers import (  # noqa: F401  (fixtures)
     poll,
     postgres_fixture,
     redis_server_fixture,
+    registry_receivers,
     render_panel,
     signals_of,
+    stored_stats,
     titles_of,
 )
 
@@ -139,3 +141,28 @@ def test_model_signals_of_a_request_from_another_worker(server):
     assert "django.db.models.signals.post_save" in content
     assert "testapp.Article" in content
     assert "testapp.Comment" in content
+
+
+def test_the_registry_a_document_names_is_read_by_another_worker(server):
+    """A worker stores its registry with one request's document, and its
+    later documents name that request (``registry_in``) instead: another
+    worker, whose own connections are not those, shows the Registry tab of
+    such a request from the store, as the connections were when it ran."""
+
+    def by_reference() -> tuple[servers.Response, dict[str, Any]] | None:
+        page = get(server.base, path_for("/custom/", marker="registry"))
+        assert page.status == 200, server.log()
+        stats = stored_stats(server.base, page.request_id)
+        return (page, stats) if "registry_in" in stats else None
+
+    page, stats = poll("a document naming another's registry", by_reference)
+    assert "registry" not in stats
+    assert stored_stats(server.base, stats["registry_in"])["registry"]
+
+    content = from_another_worker(server, page.request_id, page.pid).json()["content"]
+
+    assert "tests.testapp.receivers.comment_on_new_article" in (
+        registry_receivers(content)
+    )
+    # Not this worker's registry of now standing in for a lost one.
+    assert "are no longer stored" not in content

@@ -21,6 +21,7 @@ from signal_panel import record_signals
 from signal_panel.analysis import process_state
 from signal_panel.panel import SignalPanel
 from signal_panel.toolbar import lifecycle, stored_registry
+from tests.servers import registry_receivers
 from tests.testapp.signals import article_published
 
 DATABASE_STORE = "debug_toolbar.store.DatabaseStore"
@@ -219,12 +220,6 @@ def test_signals_imported_later_are_ignored_too(client, db):
 
 def announce(sender, **kwargs):
     """Connected at run time by a test below."""
-
-
-def registry_receivers(content: str) -> set[str]:
-    """The receivers' names listed in a rendered panel's Registry tab."""
-    tab = content[content.index('id="SignalPanel-registry"') :]
-    return set(re.findall(r'data-sp-receiver="([^"]+)"', tab)) - {""}
 
 
 @pytest.mark.django_db(transaction=True)
