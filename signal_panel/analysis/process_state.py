@@ -32,7 +32,7 @@ import uuid
 import weakref
 from dataclasses import dataclass, field
 from itertools import chain, compress
-from operator import attrgetter, is_, itemgetter, methodcaller
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 from django.dispatch import Signal
@@ -122,10 +122,72 @@ def _listed() -> tuple[dict[int, Any], tuple[int, ...], list[Signal]]:
 
 _lookup_key = itemgetter(0)
 _Ref = weakref.ReferenceType
-# id(signal) -> (its lookup keys, the weak references of its connections, and
-# each one's connection's position): where to look for dead ones.
-_references: dict[int, tuple[tuple[Any, ...], list[Any], list[int]]] = {}
 _dereference = methodcaller("__call__")
+
+
+class _WeakConnections:
+    """A flagged signal's weak references, for its connections ``keys``, and
+    which are dead. References of our own, one per object those hold, call
+    back when one dies: until then, nothing is looked at again."""
+
+    __slots__ = ("changed", "dead", "keys", "positions", "references", "watchers")
+
+    def __init__(self, keys: tuple[Any, ...], receivers: list[tuple[Any, ...]]):
+        self.keys = keys
+        # Each weakly held receiver, and sender connected for (Django 5.2 and
+        # 6.x layouts), and its connection's position.
+        self.references: list[Any] = []
+        self.positions: list[int] = []
+        for index, entry in enumerate(receivers):
+            for held in (entry[1], entry[2] if len(entry) == 4 else None):
+                if isinstance(held, _Ref):
+                    self.references.append(held)
+                    self.positions.append(index)
+        # Set by a watcher's callback (no reference back to this object, so
+        # it goes with the signal's next change of connections).
+        self.changed = changed = [True]
+
+        def died(_: Any) -> None:
+            changed[0] = True
+
+        self.watchers: list[weakref.ref[Any]] | None
+        try:
+            self.watchers = [
+                weakref.ref(target, died)
+                for reference in self.references
+                for target in _targets(reference)
+            ]
+        except TypeError:  # A weak reference of a kind we do not know.
+            self.watchers = None
+        self.dead: tuple[int, ...] = ()
+
+    def positions_of_dead(self) -> tuple[int, ...]:
+        """The positions of the dead connections (a connection's twice if
+        both its receiver and its sender are), in order."""
+        if self.changed[0] or self.watchers is None:
+            self.changed[0] = False  # Before looking: a death meanwhile counts.
+            self.dead = tuple(
+                position
+                for position, reference in zip(
+                    self.positions, self.references, strict=True
+                )
+                if _dereference(reference) is None
+            )
+        return self.dead
+
+
+def _targets(reference: Any) -> tuple[Any, ...]:
+    """The live objects a weak reference's life depends on: a WeakMethod's
+    object and function, another's referent (its own ``__call__`` may be
+    Python's)."""
+    targets = [weakref.ReferenceType.__call__(reference)]
+    if isinstance(reference, weakref.WeakMethod):
+        targets.append(reference._func_ref())  # type: ignore[attr-defined]
+    return tuple(target for target in targets if target is not None)
+
+
+# id(signal) -> its weak connections, where to look for dead ones.
+_references: dict[int, _WeakConnections] = {}
 
 
 def _with_dead(signal: Signal, keys: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -133,29 +195,10 @@ def _with_dead(signal: Signal, keys: tuple[Any, ...]) -> tuple[Any, ...]:
     its dead connections, if any (looked for only when Django has flagged
     that a reference it made died)."""
     known = _references.get(id(signal))
-    if known is None or known[0] != keys:
-        known = (keys, *_weak_references(signal.receivers))
-        _references[id(signal)] = known
-    # In C, without comparing the user's objects to None with ==.
-    held = list(map(_dereference, known[1]))
-    if not any(map(is_, held, itertools.repeat(None))):
-        return keys
-    dead = tuple(
-        index for index, obj in zip(known[2], held, strict=True) if obj is None
-    )
-    return (*keys, dead)
-
-
-def _weak_references(receivers: list[tuple[Any, ...]]) -> tuple[list[Any], list[int]]:
-    """Each weakly held receiver, and sender connected for (Django 5.2 and
-    6.x layouts), and its connection's position."""
-    references, positions = [], []
-    for index, entry in enumerate(receivers):
-        for held in (entry[1], entry[2] if len(entry) == 4 else None):
-            if isinstance(held, _Ref):
-                references.append(held)
-                positions.append(index)
-    return references, positions
+    if known is None or known.keys != keys:
+        known = _references[id(signal)] = _WeakConnections(keys, signal.receivers)
+    dead = known.positions_of_dead()
+    return (*keys, dead) if dead else keys
 
 
 def current() -> ProcessState:

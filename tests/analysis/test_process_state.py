@@ -98,6 +98,44 @@ def test_the_key_stays_when_django_flags_dead_receivers_and_none_is():
         signal.disconnect(receiver)
 
 
+def test_a_flagged_signals_key_follows_each_death_of_its_receivers():
+    """While Django's flag is set, the dead connections are looked for only
+    after one of the objects they hold dies: each death still shows, a
+    function's and a bound method's object's alike."""
+
+    def short_lived(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    class Listener:
+        def on_signal(self, sender: Any, **kwargs: Any) -> None:
+            pass
+
+    listener = Listener()
+    signal.connect(short_lived)
+    signal.connect(listener.on_signal)
+    signal._dead_receivers = True
+    try:
+        alive = process_state.fingerprint()
+        assert process_state.fingerprint() == alive
+        del short_lived
+        django_inspect._get_func_parameters.cache_clear()  # See above.
+        gc.collect()
+        one_dead = process_state.fingerprint()
+        assert one_dead != alive
+        assert process_state.fingerprint() == one_dead
+        del listener
+        gc.collect()
+        both_dead = process_state.fingerprint()
+        assert both_dead not in (alive, one_dead)
+        assert process_state.fingerprint() == both_dead
+    finally:
+        signal._dead_receivers = False
+        signal.receivers[:] = [
+            entry for entry in signal.receivers if entry[1]() is not None
+        ]
+        signal.sender_receivers_cache.clear()
+
+
 def test_each_signals_entry_is_built_once_per_connections(monkeypatch, fresh_state):
     built: Counter[str] = Counter()
     original = process_state.signal_entry
