@@ -94,7 +94,7 @@ def to_stats(
     )
     document: dict[str, Any] = {
         "version": VERSION,
-        "summary": _summary(recording, groups, records),
+        "summary": _summary(recording, records),
         "dispatches": dispatches,
         "groups": groups,
         "orphans": orphans,
@@ -118,7 +118,7 @@ def summary_of(recording: Recorded) -> dict[str, Any]:
     without building the rest (the toolbar's sidebar line and Server-Timing
     header, when the document itself is built once, after
     ``request_finished``)."""
-    return _summary(recording, _groups(recording), _kept(recording))
+    return _summary(recording, _kept(recording))
 
 
 def _ms(seconds: float) -> float:
@@ -177,27 +177,30 @@ def _groups(recording: Recorded) -> list[dict[str, Any]]:
     ]
 
 
-def _summary(
-    recording: Recorded, groups: list[dict[str, Any]], records: list[DispatchRecord]
-) -> dict[str, Any]:
-    total_dispatches = sum(group["count"] for group in groups)
+def _summary(recording: Recorded, records: list[DispatchRecord]) -> dict[str, Any]:
+    """The figures of the groups' dicts (``_groups``), added up from the
+    groups themselves: the summary is also built alone, with the response."""
+    groups = [group for group in recording.groups.values() if group.count]
+    total_dispatches = sum(group.count for group in groups)
     end = recording.end
-    receivers = [r for group in groups for r in group["receivers"]]
     return {
         "dispatches": total_dispatches,
         "detailed": len(records),
         "dropped": total_dispatches - len(records),
-        "receivers": sum(r["runs"] for r in receivers),
-        "receiver_time_ms": round(sum(r["total_ms"] for r in receivers), 3),
+        "receivers": sum(sum(group.receiver_runs) for group in groups),
+        # The sum of what the groups show, each receiver's rounded.
+        "receiver_time_ms": round(
+            sum(_ms(total) for group in groups for total in group.receiver_totals), 3
+        ),
         # The receivers' own SQL and their inline tasks' own: each once.
-        "queries": sum(r["queries"] for r in receivers)
+        "queries": sum(sum(group.receiver_queries) for group in groups)
         + sum(
             sums[2]
             for group in recording.groups.values()
             for tasks in group.receiver_tasks or ()
             for sums in tasks.values()
         ),
-        "errors": sum(group["errors"] for group in groups),
+        "errors": sum(group.errors for group in groups),
         "orphans": sum(orphan.count for orphan in recording.orphans.values()),
         "span_ms": _ms(end - recording.origin) if end is not None else None,
         # Collector pauses in the whole span; null while it runs.
