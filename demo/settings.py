@@ -83,8 +83,12 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DB", VAR_DIR / "demo.sqlite3"),
-        # Several runserver threads write at once: wait for the lock a while.
-        "OPTIONS": {"timeout": 20},
+        # Several runserver threads write at once (ddt's DatabaseStore in
+        # every request, the panel's save after request_finished): take the
+        # write lock at BEGIN and wait for it a while. A deferred transaction
+        # that reads and then writes gets "database is locked" at once
+        # (docs/compatibility.md).
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
