@@ -150,21 +150,18 @@ class _WeakConnections:
         def died(_: Any) -> None:
             changed[0] = True
 
-        self.watchers: list[weakref.ref[Any]] | None
-        try:
-            self.watchers = [
-                weakref.ref(target, died)
-                for reference in self.references
-                for target in _targets(reference)
-            ]
-        except TypeError:  # A weak reference of a kind we do not know.
-            self.watchers = None
+        # Every target is the referent of a weak reference: it takes one more.
+        self.watchers = [
+            weakref.ref(target, died)
+            for reference in self.references
+            for target in _targets(reference)
+        ]
         self.dead: tuple[int, ...] = ()
 
     def positions_of_dead(self) -> tuple[int, ...]:
         """The positions of the dead connections (a connection's twice if
         both its receiver and its sender are), in order."""
-        if self.changed[0] or self.watchers is None:
+        if self.changed[0]:
             self.changed[0] = False  # Before looking: a death meanwhile counts.
             self.dead = tuple(
                 position

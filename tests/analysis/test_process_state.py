@@ -129,11 +129,8 @@ def test_a_flagged_signals_key_follows_each_death_of_its_receivers():
         assert both_dead not in (alive, one_dead)
         assert process_state.fingerprint() == both_dead
     finally:
-        signal._dead_receivers = False
-        signal.receivers[:] = [
-            entry for entry in signal.receivers if entry[1]() is not None
-        ]
-        signal.sender_receivers_cache.clear()
+        with signal.lock:  # Django's own clean-up: drops them, clears the flag.
+            signal._clear_dead_receivers()
 
 
 def test_each_signals_entry_is_built_once_per_connections(monkeypatch, fresh_state):
