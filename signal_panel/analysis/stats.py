@@ -84,9 +84,9 @@ def to_stats(
             if record.connected is None and record.duration:  # It has ended.
                 built[record.id] = dispatch
         parent = record.parent_id
-        dispatches.append(
-            {**dispatch, "parent_kept": parent in kept if parent is not None else None}
-        )
+        if parent is not None:
+            dispatch = {**dispatch, "parent_kept": parent in kept}
+        dispatches.append(dispatch)
     groups = _groups(recording)
     orphans: list[dict[str, Any]] = sorted(
         (_orphan(orphan, recording.describer) for orphan in recording.orphans.values()),
@@ -248,27 +248,37 @@ def _orphan(orphan: Orphan, describer: Describer) -> dict[str, Any]:
 def _dispatch(
     record: DispatchRecord, origin: float, ms: Callable[[float], float]
 ) -> dict[str, Any]:
-    return {
+    """A dispatch's JSON, without the fields that hold their empty value
+    (``docs/stats-format.md``: absent reads as empty): most dispatches have
+    no parent, error or receiver that was not called."""
+    built = {
         "id": record.id,
-        "parent": record.parent_id,
-        "parent_receiver": record.parent_receiver,
         "group": record.group.index,
         "signal": record.signal_name,
         "family": signal_family(record.signal_name),
         "method": record.method,
         "sender": record.sender,
         "kwargs": record.kwargs,
-        "model_context": record.model_context,
         "call_site": record.call_site,
         "start_ms": ms(record.start - origin),
         "duration_ms": ms(record.duration),
         "outside_ms": ms(outside_receivers(record)),
-        "gc_ms": ms(record.gc) if gc_pauses.MEASURED else None,
         "receivers": [_call(call, origin, ms) for call in record.calls],
-        "not_called": record.not_called,
-        "error": record.error,
-        **({"thread": record.thread} if record.thread is not None else {}),
     }
+    if record.parent_id is not None:
+        built["parent"] = record.parent_id
+        built["parent_receiver"] = record.parent_receiver
+    if record.model_context:
+        built["model_context"] = record.model_context
+    if gc_pauses.MEASURED:
+        built["gc_ms"] = ms(record.gc)
+    if record.not_called:
+        built["not_called"] = record.not_called
+    if record.error is not None:
+        built["error"] = record.error
+    if record.thread is not None:
+        built["thread"] = record.thread
+    return built
 
 
 def outside_receivers(record: DispatchRecord) -> float:
@@ -291,23 +301,32 @@ def outside_receivers(record: DispatchRecord) -> float:
 def _call(
     call: CallRecord, origin: float, ms: Callable[[float], float]
 ) -> dict[str, Any]:
-    return {
+    """A receiver's call's JSON, without the fields that hold their empty
+    value (as :func:`_dispatch`): most calls are sync, raise nothing and
+    run no SQL."""
+    built = {
         "name": call.name,
-        "is_async": call.is_async,
         "start_ms": ms(call.start - origin),
         "duration_ms": ms(call.duration),
         "result": call.result,
-        "error": call.error,
-        "queries": [
+    }
+    if call.is_async:
+        built["is_async"] = True
+    if call.error is not None:
+        built["error"] = call.error
+    if call.queries:
+        built["queries"] = [
             {"alias": alias, "count": count, "time_ms": ms(seconds)}
             for alias, (count, seconds) in call.queries.items()
-        ],
-        "nested_queries": {
+        ]
+    if call.nested_queries[0]:
+        built["nested_queries"] = {
             "count": call.nested_queries[0],
             "time_ms": ms(call.nested_queries[1]),
-        },
-        "task_queries": [
+        }
+    if call.task_queries:
+        built["task_queries"] = [
             {"task": task, "count": count, "time_ms": ms(seconds)}
             for task, count, seconds in call.task_queries
-        ],
-    }
+        ]
+    return built

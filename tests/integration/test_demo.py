@@ -578,12 +578,12 @@ def test_send_robust_catches_the_receivers_error(wsgi_server):
     recording = browser.recording(page)
     sent = recording.dispatch(REPORT_REQUESTED)
     assert sent["method"] == "send_robust"
-    assert sent["error"] is None
+    assert "error" not in sent
     failed = receiver(sent, "demo.events.receivers.post_report_to_chat")
     assert failed["error"]["type"] == "builtins.ConnectionError"
     assert "chat.example.invalid is unreachable" in failed["error"]["message"]
     archived = receiver(sent, "demo.events.receivers.archive_report")
-    assert archived["error"] is None
+    assert "error" not in archived
     assert "archived" in archived["result"]
     assert recording.summary["errors"] >= 1
 
@@ -753,7 +753,7 @@ def test_async_view_awaits_asend_with_sync_and_async_receivers(wsgi_server):
         "demo.events.receivers.fetch_supplier_price",
     }
     assert runs["demo.events.receivers.fetch_supplier_price"]["is_async"] is True
-    assert runs["demo.events.receivers.count_price_check"]["is_async"] is False
+    assert "is_async" not in runs["demo.events.receivers.count_price_check"]
     assert runs["demo.events.receivers.fetch_supplier_price"]["duration_ms"] >= 20
     assert runs["demo.events.receivers.fetch_supplier_price"]["result"].startswith(
         "Decimal("

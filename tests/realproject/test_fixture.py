@@ -87,11 +87,12 @@ def test_saving_a_page_runs_the_index_task_inline():
     # Page's only post_save receiver is pagesearch's update_index.
     assert post_save._live_receivers(Page)[0] == [update_index]
     [call] = save["receivers"]
-    own = sum(q["count"] for q in call["queries"])
+    own = sum(q["count"] for q in call.get("queries") or ())
     task = sum(q["count"] for q in call.get("task_queries") or ())
-    assert own + call["nested_queries"]["count"] + task > 0
+    nested_count = call.get("nested_queries", {}).get("count", 0)
+    assert own + nested_count + task > 0
     # The task's signals were sent from inside update_index's call.
-    nested = [d for d in stats["dispatches"] if d["parent"] == save["id"]]
+    nested = [d for d in stats["dispatches"] if d.get("parent") == save["id"]]
     assert {d["parent_receiver"] for d in nested} == {call["name"]}
     sent = [
         (group.signal, group.count)

@@ -177,6 +177,6 @@ def test_the_toolbars_sql_panel_still_sees_every_query(client):
         query["count"]
         for dispatch in dispatches
         for call in dispatch["receivers"]
-        for query in call["queries"]
+        for query in call.get("queries", [])  # absent: none
     )
     assert charged == 2  # the comment (by one receiver) and the audit entry

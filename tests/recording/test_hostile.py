@@ -408,7 +408,7 @@ def test_payloads_are_escaped_in_the_rendered_panel(editor_url, payload_module):
     names = [r["name"] for r in dispatch["receivers"]]
     assert f"{XSS[1]}.{XSS[0]}" in names
     assert any(r["result"] == repr(XSS[1]) for r in dispatch["receivers"])
-    errors = [r["error"] for r in dispatch["receivers"] if r["error"]]
+    errors = [r["error"] for r in dispatch["receivers"] if r.get("error")]
     assert errors[0]["message"] == XSS[2]
     frame = errors[0]["traceback"][-1]
     assert frame[0] == PAYLOAD_RECEIVER_FILE

@@ -467,7 +467,7 @@ def test_weakly_connected_bound_methods_group_and_count_as_called():
     [group] = stats["groups"]
     assert group["count"] == 30
     assert group["receivers"][0]["name"].endswith("Panel.on_signal")
-    assert all(d["not_called"] == [] for d in stats["dispatches"])
+    assert all("not_called" not in d for d in stats["dispatches"])  # none
 
 
 def test_the_slowest_of_a_group_lists_the_connections_as_they_were():
@@ -585,7 +585,7 @@ class TestNumbers:
                 (4, 3),
             ]
             stats = recording.to_stats()
-            assert [(d["id"], d["parent"]) for d in stats["dispatches"]] == [
+            assert [(d["id"], d.get("parent")) for d in stats["dispatches"]] == [
                 (1, None),
                 (2, 1),
                 (3, None),
@@ -660,7 +660,8 @@ class TestTimeOutsideReceivers:
         summary = recording.to_stats()["summary"]
         if sys.version_info[:2] == (3, 11):
             # Not measured there (signal_panel/recorder/gc_pauses.py says why).
-            assert collecting["gc_ms"] is calm["gc_ms"] is summary["gc_ms"] is None
+            assert "gc_ms" not in collecting and "gc_ms" not in calm
+            assert summary["gc_ms"] is None
             return
         assert collecting["gc_ms"] > 0
         assert calm["gc_ms"] == 0
