@@ -137,11 +137,11 @@ def begin(
         # them out of the responses and lets go of everything (cyclic).
         dispatch.probe = dispatch.cyclic = probe
         dispatch.running = None
-        # Set by started(), with sync_count and next_async.
+        # Set by started(), with sync_count and next_async: until then (and
+        # for good if Django finds no live receiver) receivers is EMPTY.
         dispatch.receivers = dispatch.connected = EMPTY
         dispatch.calls = []
         dispatch.error = None
-        dispatch.armed = True
         dispatch.gc_start = gc_pauses.total
         dispatch.token = _set_current(dispatch)
         dispatch.start = perf_counter()
@@ -179,7 +179,6 @@ def started(
     as it was before."""
     dispatch.next_async = dispatch.sync_count = len(sync_receivers)
     try:
-        dispatch.armed = False
         dispatch.receivers = receivers = (
             [*sync_receivers, *async_receivers] if async_receivers else sync_receivers
         )
@@ -229,7 +228,7 @@ def end(dispatch: Dispatch, responses: list[tuple[Any, Any]] | None = None) -> N
     try:
         dispatch.duration = perf_counter() - dispatch.start
         dispatch.gc = gc_pauses.total - dispatch.gc_start
-        if dispatch.armed:
+        if dispatch.receivers is EMPTY:
             # Django took its no-receivers fast path or found none alive.
             for recording in recordings:
                 recording.count_orphan(

@@ -45,8 +45,8 @@ SIZE = 10
 RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER = range(SIZE)
 Call = list[Any]
 # What a recording reads of each call when it folds a dispatch into its
-# group: (index, start, stop, error, queries), in one C call.
-FOLDED_SLOTS = itemgetter(INDEX, START, STOP, ERROR, QUERIES)
+# group: (index, start, stop, error, queries, nested), in one C call.
+FOLDED_SLOTS = itemgetter(INDEX, START, STOP, ERROR, QUERIES, NESTED)
 # A dispatch's receivers and connections until Django has resolved them.
 EMPTY: list[Any] = []
 
@@ -84,7 +84,6 @@ class Dispatch:
     """One call of ``send``/``send_robust``/``asend``/``asend_robust``."""
 
     __slots__ = (
-        "armed",
         "calls",
         "connected",
         "cyclic",
@@ -133,7 +132,6 @@ class Dispatch:
     connected: list[Any]
     calls: list[Call]
     error: BaseException | None
-    armed: bool
     token: Any
     gc_start: float
     start: float

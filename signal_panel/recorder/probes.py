@@ -19,7 +19,14 @@ from django.dispatch import Signal
 
 from signal_panel.recorder import state
 from signal_panel.recorder.dispatch import begin, end, fail, finished, started
-from signal_panel.recorder.inflight import START, Dispatch, Probe, raised, returned
+from signal_panel.recorder.inflight import (
+    EMPTY,
+    START,
+    Dispatch,
+    Probe,
+    raised,
+    returned,
+)
 
 
 class SyncProbe(Probe):
@@ -143,7 +150,7 @@ def probing() -> bool:
         dispatch is not None
         and dispatch.__class__ is Dispatch
         and dispatch.probe
-        and dispatch.armed
+        and dispatch.receivers is EMPTY
     )
 
 

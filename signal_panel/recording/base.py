@@ -238,7 +238,7 @@ class BaseRecording(SharedRecording):
         tasks = self.tasks.done
         ran: Ran | None = None
         for call in dispatch.calls:
-            index, began, stop, error, queries = FOLDED_SLOTS(call)
+            index, began, stop, error, queries, nested = FOLDED_SLOTS(call)
             # The receiver's position in dispatch.receivers: the n-th sync
             # receiver's call of a compiled send is the n-th receiver.
             if index is None:
@@ -250,8 +250,8 @@ class BaseRecording(SharedRecording):
                 failed = True
             if queries:
                 group.receiver_queries[index] += query_count(call)
-            if call[NESTED]:
-                group.receiver_nested[index] += call[NESTED][0]
+            if nested:
+                group.receiver_nested[index] += nested[0]
             if tasks and (runs_in := self.tasks.take(dispatch.key, call)):
                 ran = ran or {}
                 ran[id(call)] = runs_in
