@@ -27,6 +27,14 @@ long_named = Signal()
 WIDE = 200  # Wide enough that nothing is cut, for tests about content.
 
 
+@pytest.fixture(autouse=True)
+def terminal_of_100_columns(monkeypatch):
+    """A report is as wide as the terminal that runs the tests (under
+    pytest-xdist, a worker's): each test here sees 100 columns, unless it
+    sets its own."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 def tree(text: str) -> list[str]:
     """The tree's lines without their two time columns."""
     lines = text.splitlines()
@@ -262,8 +270,7 @@ class TestTerminal:
             "second \\x1b[31mred\\x1b[0m \\u202eevil"
         )
 
-    def test_lines_fit_100_columns_with_long_names_cut_in_the_middle(self, monkeypatch):
-        monkeypatch.setenv("COLUMNS", "100")  # Whatever terminal runs the tests.
+    def test_lines_fit_100_columns_with_long_names_cut_in_the_middle(self):
         receiver = (
             a_receiver_whose_name_is_far_too_long_to_fit_in_one_line_of_the_report
         )
