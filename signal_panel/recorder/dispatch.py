@@ -43,7 +43,6 @@ from signal_panel.recorder.inflight import (
 )
 from signal_panel.recorder.state import Sink
 
-_new = object.__new__
 # The context variable's own methods, without a look-up in state per send.
 _current, _set_current, _reset_current = (
     state.current,
@@ -107,9 +106,9 @@ def begin(
                 else:
                     recording.count_orphan(signal, sender)
             return None
-        # Not Dispatch(...): calling a class runs its Python __init__ through
-        # C, a new interpreter frame, which costs more than all of this.
-        dispatch: Dispatch = _new(Dispatch)
+        # Dispatch has no __init__ (one would cost a frame): its slots are
+        # set here. Calling the class is cheaper than object.__new__(Dispatch).
+        dispatch = Dispatch()
         dispatch.recordings = recordings
         dispatch.signal = signal
         dispatch.method = method

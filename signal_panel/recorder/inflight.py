@@ -33,7 +33,6 @@ send ends, when the recordings have copied what they keep
 
 from __future__ import annotations
 
-from operator import itemgetter
 from time import perf_counter
 from typing import Any
 
@@ -44,9 +43,6 @@ from signal_panel.recorder.state import Sink
 SIZE = 10
 RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER = range(SIZE)
 Call = list[Any]
-# What a recording reads of each call when it folds a dispatch into its
-# group: (index, start, stop, error, queries, nested), in one C call.
-FOLDED_SLOTS = itemgetter(INDEX, START, STOP, ERROR, QUERIES, NESTED)
 # A dispatch's receivers and connections until Django has resolved them.
 EMPTY: list[Any] = []
 

@@ -33,13 +33,16 @@ from signal_panel.recorder import gc_pauses
 from signal_panel.recorder.dispatch import weakly
 from signal_panel.recorder.inflight import (
     ERROR,
-    FOLDED_SLOTS,
     INDEX,
     NESTED,
+    OWNER,
     QUERIES,
     RECEIVER,
     RESULT,
+    SIZE,
     START,
+    STOP,
+    TOKEN,
     Call,
     Dispatch,
     duration,
@@ -67,6 +70,11 @@ MAX_FAILURES = 20
 # Distinct (signal, sender, receivers) groups and (signal, sender) orphan
 # counters kept; beyond, senders are merged per signal.
 MAX_KEYS = 300
+# finish() unpacks each call by position, in the order of inflight's places:
+# refuse to load with any other layout rather than fold the wrong slots.
+_LAYOUT = (RECEIVER, INDEX, START, STOP, RESULT, ERROR, QUERIES, NESTED, TOKEN, OWNER)
+if tuple(range(SIZE)) != _LAYOUT:
+    raise ImportError(f"signal_panel.recording: unexpected call layout {_LAYOUT}")
 
 
 class BaseRecording(SharedRecording):
@@ -238,7 +246,9 @@ class BaseRecording(SharedRecording):
         tasks = self.tasks.done
         ran: Ran | None = None
         for call in dispatch.calls:
-            index, began, stop, error, queries, nested = FOLDED_SLOTS(call)
+            # By position (see _LAYOUT): one specialised unpack, where any
+            # getter would be a C call reading each slot generically.
+            _, index, began, stop, _, error, queries, nested, _, _ = call
             # The receiver's position in dispatch.receivers: the n-th sync
             # receiver's call of a compiled send is the n-th receiver.
             if index is None:
